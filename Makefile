@@ -1,0 +1,36 @@
+# Emo coexpression stack. Two commands for a new user: `make demo`, `make test`.
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eo pipefail -c
+ROOT := $(CURDIR)
+# Logs and ROS_HOME stay inside the build tree; DDS stays on loopback.
+export ROS_HOME := $(ROOT)/build/ros_home
+export ROS_LOG_DIR := $(ROOT)/build/ros_log
+export ROS_AUTOMATIC_DISCOVERY_RANGE ?= LOCALHOST
+export ROS_LOCALHOST_ONLY ?= 1
+ENV := source $(ROOT)/tools/env.sh
+COLCON_BUILD := colcon build --base-paths src --event-handlers console_direct- summary+
+
+.PHONY: setup build test bench lock clean
+
+setup:
+	tools/setup.sh
+
+build: setup
+	$(ENV)
+	$(COLCON_BUILD)
+
+test: build
+	$(ENV)
+	python -m pytest
+
+bench: build
+	$(ENV)
+	python bench/run.py
+
+# Regenerate requirements/lock.txt from requirements/requirements.in in a scratch venv.
+lock:
+	tools/lock.sh
+
+clean:
+	rm -rf build install log

@@ -1,0 +1,22 @@
+# Source this file (bash) to use the workspace with the ROS 2 wheels of .venv:
+#   source tools/env.sh
+# With a system ROS 2 sourced beforehand (e.g. /opt/ros/jazzy/setup.bash) and
+# no .venv, it only sources the built workspace.
+_emo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ -x "$_emo_root/.venv/bin/python" ]; then
+  export VIRTUAL_ENV="$_emo_root/.venv"
+  export PATH="$VIRTUAL_ENV/bin:$PATH"
+  # The wheels install an ament prefix into the venv itself.
+  export AMENT_PREFIX_PATH="$VIRTUAL_ENV${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}"
+  export CMAKE_PREFIX_PATH="$VIRTUAL_ENV${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}"
+  export LD_LIBRARY_PATH="$VIRTUAL_ENV/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  export RMW_IMPLEMENTATION="${RMW_IMPLEMENTATION:-rmw_fastrtps_cpp}"
+fi
+# Keep DDS on this machine unless the user says otherwise.
+export ROS_AUTOMATIC_DISCOVERY_RANGE="${ROS_AUTOMATIC_DISCOVERY_RANGE:-LOCALHOST}"
+export ROS_LOCALHOST_ONLY="${ROS_LOCALHOST_ONLY:-1}"
+if [ -f "$_emo_root/install/setup.bash" ]; then
+  # shellcheck disable=SC1091
+  source "$_emo_root/install/setup.bash"
+fi
+unset _emo_root
