@@ -15,6 +15,9 @@ fi
 # Keep DDS on this machine unless the user says otherwise.
 export ROS_AUTOMATIC_DISCOVERY_RANGE="${ROS_AUTOMATIC_DISCOVERY_RANGE:-LOCALHOST}"
 export ROS_LOCALHOST_ONLY="${ROS_LOCALHOST_ONLY:-1}"
+# Camera images need a larger shared-memory segment than Fast DDS's default
+# (see src/emo_bringup/config/fastdds.xml).
+export FASTDDS_DEFAULT_PROFILES_FILE="${FASTDDS_DEFAULT_PROFILES_FILE:-$_emo_root/src/emo_bringup/config/fastdds.xml}"
 if [ -f "$_emo_root/install/setup.bash" ]; then
   # shellcheck disable=SC1091
   source "$_emo_root/install/setup.bash"

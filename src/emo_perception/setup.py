@@ -32,6 +32,10 @@ setup(
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
+            'eye_camera_node = emo_perception.eye_camera_node:main',
+            'landmark_node = emo_perception.landmark_node:main',
+            'demo_video = emo_perception.demo_video:main',
+            'make_reference = emo_perception.make_reference:main',
         ],
     },
 )

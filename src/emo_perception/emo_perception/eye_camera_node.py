@@ -1,0 +1,154 @@
+"""Eye camera node: publishes one eye's frames as sensor_msgs/Image and CameraInfo.
+
+    ros2 run emo_perception eye_camera_node --ros-args -p eye:=left -p source:=demo
+    ros2 run emo_perception eye_camera_node --ros-args -p eye:=right -p source:=/dev/video2
+
+One instance per eye (parameter `eye`, or remap the topics). Stamps are
+capture times. A missing or unplugged device is logged and reopened every
+`retry_period_s`; no frame is ever published twice.
+"""
+import math
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from emo_msgs.msg import Topics
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy.duration import Duration
+from rclpy._rclpy_pybind11 import RCLError
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import qos_profile_sensor_data
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Header
+
+from emo_perception.camera_sources import CameraSourceError, open_source
+from emo_perception.image_conversion import array_to_image
+
+TOPICS = {'left': (Topics.EYE_LEFT_IMAGE, Topics.EYE_LEFT_CAMERA_INFO),
+          'right': (Topics.EYE_RIGHT_IMAGE, Topics.EYE_RIGHT_CAMERA_INFO)}
+
+
+def camera_info(header, width: int, height: int, horizontal_fov_deg: float) -> CameraInfo:
+    """A pinhole CameraInfo from the image size and horizontal field of view (no distortion)."""
+    f = (width / 2.0) / math.tan(math.radians(horizontal_fov_deg) / 2.0)
+    cx, cy = (width - 1) / 2.0, (height - 1) / 2.0
+    info = CameraInfo(header=header, width=width, height=height, distortion_model='plumb_bob')
+    info.d = [0.0] * 5
+    info.k = [f, 0.0, cx, 0.0, f, cy, 0.0, 0.0, 1.0]
+    info.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+    info.p = [f, 0.0, cx, 0.0, 0.0, f, cy, 0.0, 0.0, 0.0, 1.0, 0.0]
+    return info
+
+
+class EyeCameraNode(Node):
+    def __init__(self, **kwargs):
+        super().__init__('eye_camera', **kwargs)
+        self.declare_parameter('eye', 'left', _doc('which eye: left or right (picks the topics)'))
+        self.declare_parameter('source', 'demo', _doc('demo | device index or /dev/videoN | video file | image folder'))
+        self.declare_parameter('frame_id', '', _doc('camera frame; default eye_<eye>_optical_frame'))
+        self.declare_parameter('fps', 0.0, _doc('frames per second; 0 = the source own rate'))
+        self.declare_parameter('width', 0, _doc('output width in pixels; 0 = native'))
+        self.declare_parameter('height', 0, _doc('output height in pixels; 0 = native'))
+        self.declare_parameter('loop', True, _doc('restart files and folders at their end'))
+        self.declare_parameter('realtime', True, _doc('pace files at fps; false = as fast as subscribers take them'))
+        self.declare_parameter('horizontal_fov_deg', 60.0, _doc('field of view for the pinhole CameraInfo'))
+        self.declare_parameter('retry_period_s', 2.0, _doc('seconds between attempts to (re)open the source'))
+
+        p = self._params = {name: self.get_parameter(name).value for name in (
+            'eye', 'source', 'frame_id', 'fps', 'width', 'height', 'loop', 'realtime',
+            'horizontal_fov_deg', 'retry_period_s')}
+        if p['eye'] not in TOPICS:
+            raise ValueError(f"parameter eye must be 'left' or 'right', got {p['eye']!r}")
+        self.frame_id = p['frame_id'] or f"eye_{p['eye']}_optical_frame"
+        image_topic, info_topic = TOPICS[p['eye']]
+        self.image_pub = self.create_publisher(Image, image_topic, qos_profile_sensor_data)
+        self.info_pub = self.create_publisher(CameraInfo, info_topic, qos_profile_sensor_data)
+        self.diag_pub = self.create_publisher(DiagnosticArray, Topics.DIAGNOSTICS, 10)
+
+        self.source = None
+        self.frames_published = 0
+        self.last_error = ''
+        self._next_open = self.get_clock().now()
+        self._ended = False
+        self._open_source()
+        fps = p['fps'] or (self.source.fps if self.source else 30.0)
+        period = 1.0 / fps if p['realtime'] or (self.source and self.source.live) else 0.002
+        self.timer = self.create_timer(period, self._tick)
+        self.create_timer(1.0, self._publish_diagnostics)
+
+    def _open_source(self) -> None:
+        p = self._params
+        try:
+            self.source = open_source(p['source'], p['width'], p['height'], p['fps'], p['loop'])
+            self.get_logger().info(f"eye {p['eye']}: {self.source.kind} source {p['source']!r} at {self.source.fps:.1f} fps")
+            self.last_error = ''
+        except CameraSourceError as err:
+            self.source = None
+            self.last_error = str(err)
+            self.get_logger().error(f'{err}; retrying every {p["retry_period_s"]} s', throttle_duration_sec=10.0)
+            self._next_open = self.get_clock().now() + Duration(seconds=p['retry_period_s'])
+
+    def _tick(self) -> None:
+        if self.source is None:
+            if not self._ended and self.get_clock().now() >= self._next_open:
+                self._open_source()
+            return
+        if not self.source.live and self.image_pub.get_subscription_count() == 0 and not self._params['realtime']:
+            return  # as-fast-as-possible playback waits for a reader instead of dropping frames
+        rgb = self.source.read()
+        if rgb is None:
+            if self.source.live:
+                self.last_error = f'camera {self._params["source"]} stopped delivering frames'
+                self.get_logger().error(f'{self.last_error}; reopening', throttle_duration_sec=10.0)
+                self.source.close()
+                self.source = None
+                self._next_open = self.get_clock().now()
+            else:
+                self.get_logger().info('end of the file source (loop is false): no more frames')
+                self.source.close()
+                self.source = None
+                self._ended = True
+            return
+        header = Header(stamp=self.get_clock().now().to_msg(), frame_id=self.frame_id)
+        self.image_pub.publish(array_to_image(rgb, 'rgb8', header))
+        self.info_pub.publish(camera_info(header, rgb.shape[1], rgb.shape[0], self._params['horizontal_fov_deg']))
+        self.frames_published += 1
+
+    def _publish_diagnostics(self) -> None:
+        status = DiagnosticStatus(name=f'{self.get_name()}: eye {self._params["eye"]} camera', hardware_id=str(self._params['source']))
+        if self.source is not None:
+            status.level, status.message = DiagnosticStatus.OK, f'{self.source.kind} source streaming'
+        elif self._ended:
+            status.level, status.message = DiagnosticStatus.OK, 'file source ended'
+        else:
+            status.level, status.message = DiagnosticStatus.ERROR, self.last_error or 'no source'
+        status.values = [KeyValue(key='frames_published', value=str(self.frames_published))]
+        self.diag_pub.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()), status=[status]))
+
+    def destroy_node(self):
+        if self.source is not None:
+            self.source.close()
+        super().destroy_node()
+
+
+def _doc(text: str) -> ParameterDescriptor:
+    return ParameterDescriptor(description=text)
+
+
+def main(args=None):
+    rclpy.init(args=args)
+    node = EyeCameraNode()
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except RCLError:
+        if rclpy.ok():
+            raise  # else: a callback in flight when Ctrl-C/SIGTERM shut the context down
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()

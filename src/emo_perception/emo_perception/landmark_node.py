@@ -1,0 +1,132 @@
+"""Landmark node: one eye's images -> emo_msgs/FaceLandmarks (the paper's 113 points).
+
+    ros2 run emo_perception landmark_node --ros-args -p eye:=left
+
+Runs MediaPipe's face mesh in tracking mode (created once), follows the
+largest face, and publishes its 113 landmarks in pixels and in the
+head-pose-free face frame (emo_perception.face_frame). With no face it
+publishes face_detected=false and no points. Unreadable images are reported
+(throttled) and skipped.
+"""
+import time
+from collections import deque
+
+import numpy as np
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from emo_msgs.msg import FaceLandmarks, Topics
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy._rclpy_pybind11 import RCLError
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, qos_profile_sensor_data
+from sensor_msgs.msg import Image
+from std_msgs.msg import Header
+from visualization_msgs.msg import MarkerArray
+
+from emo_perception.face_frame import mesh_to_face_landmarks
+from emo_perception.face_mesh import FaceMeshTracker
+from emo_perception.image_conversion import ImageConversionError, array_to_image, image_to_rgb
+from emo_perception.messages import face_landmarks_msg
+from emo_perception.visualization import annotate, face_markers
+
+IMAGE_TOPICS = {'left': Topics.EYE_LEFT_IMAGE, 'right': Topics.EYE_RIGHT_IMAGE}
+
+
+class LandmarkNode(Node):
+    def __init__(self, **kwargs):
+        super().__init__('landmark_node', **kwargs)
+        self.declare_parameter('eye', 'left', ParameterDescriptor(description='which eye camera to read: left or right'))
+        self.declare_parameter('max_faces', 2, ParameterDescriptor(description='faces MediaPipe tracks; the largest is followed'))
+        self.declare_parameter('min_detection_confidence', 0.5, ParameterDescriptor(description='MediaPipe face detection threshold'))
+        self.declare_parameter('min_tracking_confidence', 0.5, ParameterDescriptor(description='MediaPipe tracking threshold'))
+        self.declare_parameter('publish_markers', False, ParameterDescriptor(description='publish a MarkerArray of the face-frame points'))
+        self.declare_parameter('publish_debug_image', False, ParameterDescriptor(description='publish the image annotated with the landmarks'))
+        self.declare_parameter('latency_warn_ms', 40.0, ParameterDescriptor(description='diagnostics warn above this p95 stamp-to-publish latency'))
+        eye = self.get_parameter('eye').value
+        if eye not in IMAGE_TOPICS:
+            raise ValueError(f"parameter eye must be 'left' or 'right', got {eye!r}")
+        self.publish_markers = self.get_parameter('publish_markers').value
+        self.publish_debug = self.get_parameter('publish_debug_image').value
+        self.latency_warn_ms = self.get_parameter('latency_warn_ms').value
+
+        self.tracker = FaceMeshTracker(
+            max_faces=self.get_parameter('max_faces').value,
+            min_detection_confidence=self.get_parameter('min_detection_confidence').value,
+            min_tracking_confidence=self.get_parameter('min_tracking_confidence').value)
+        self.pub = self.create_publisher(FaceLandmarks, Topics.FACE_LANDMARKS, QoSProfile(depth=10))
+        self.marker_pub = self.create_publisher(MarkerArray, Topics.FACE_MARKERS, 10) if self.publish_markers else None
+        self.debug_pub = self.create_publisher(Image, Topics.FACE_DEBUG_IMAGE, qos_profile_sensor_data) \
+            if self.publish_debug else None
+        self.diag_pub = self.create_publisher(DiagnosticArray, Topics.DIAGNOSTICS, 10)
+        # Depth 1, best effort: a late frame is dropped rather than queued, which keeps latency low.
+        self.create_subscription(Image, IMAGE_TOPICS[eye], self.on_image, qos_profile_sensor_data)
+        self.create_timer(1.0, self.publish_diagnostics)
+
+        self.process_ms = deque(maxlen=300)
+        self.latency_ms = deque(maxlen=300)
+        self.frames = self.faces = self.bad_images = 0
+        self.last_error = ''
+
+    def on_image(self, image: Image) -> None:
+        t0 = time.perf_counter()
+        try:
+            rgb = image_to_rgb(image)
+        except ImageConversionError as err:
+            self.bad_images += 1
+            self.last_error = f'unusable image: {err}'
+            self.get_logger().error(self.last_error, throttle_duration_sec=5.0)
+            return
+        meshes = self.tracker.process(rgb)
+        height, width = rgb.shape[:2]
+        sets = mesh_to_face_landmarks(meshes[0], width, height) if meshes else None
+        msg = face_landmarks_msg(image.header, width, height, sets)
+        self.pub.publish(msg)
+        self.frames += 1
+        self.faces += sets is not None
+        now_ns = self.get_clock().now().nanoseconds
+        stamp_ns = image.header.stamp.sec * 1_000_000_000 + image.header.stamp.nanosec
+        self.latency_ms.append((now_ns - stamp_ns) / 1e6)
+        self.process_ms.append((time.perf_counter() - t0) * 1e3)
+        if self.marker_pub is not None and sets is not None:
+            self.marker_pub.publish(face_markers(sets.face_xy, image.header))
+        if self.debug_pub is not None:
+            self.debug_pub.publish(array_to_image(annotate(rgb, None if sets is None else sets.image_xy), 'rgb8', image.header))
+
+    def publish_diagnostics(self) -> None:
+        status = DiagnosticStatus(name=f'{self.get_name()}: face landmarks', hardware_id='mediapipe face mesh')
+        p95 = float(np.percentile(self.latency_ms, 95)) if self.latency_ms else float('nan')
+        if self.frames == 0:
+            status.level, status.message = DiagnosticStatus.WARN, self.last_error or 'no images received yet'
+        elif p95 > self.latency_warn_ms:
+            status.level, status.message = DiagnosticStatus.WARN, f'latency p95 {p95:.1f} ms above {self.latency_warn_ms} ms'
+        else:
+            status.level, status.message = DiagnosticStatus.OK, 'tracking' if self.faces else 'no face in view'
+        values = {'frames': self.frames, 'frames_with_face': self.faces, 'bad_images': self.bad_images,
+                  'process_ms_p50': np.percentile(self.process_ms, 50) if self.process_ms else float('nan'),
+                  'latency_ms_p95': p95}
+        status.values = [KeyValue(key=k, value=f'{v:.2f}' if isinstance(v, float) else str(v)) for k, v in values.items()]
+        self.diag_pub.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()), status=[status]))
+
+    def destroy_node(self):
+        self.tracker.close()
+        super().destroy_node()
+
+
+def main(args=None):
+    rclpy.init(args=args)
+    node = LandmarkNode()
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except RCLError:
+        if rclpy.ok():
+            raise  # else: a callback in flight when Ctrl-C/SIGTERM shut the context down
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()
