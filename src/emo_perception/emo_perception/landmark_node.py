@@ -67,6 +67,7 @@ class LandmarkNode(Node):
         self.latency_ms = deque(maxlen=300)
         self.frames = self.faces = self.bad_images = 0
         self.last_error = ''
+        self._last_logged = {}
 
     def on_image(self, image: Image) -> None:
         t0 = time.perf_counter()
@@ -75,7 +76,12 @@ class LandmarkNode(Node):
         except ImageConversionError as err:
             self.bad_images += 1
             self.last_error = f'unusable image: {err}'
-            self.get_logger().error(self.last_error, throttle_duration_sec=5.0)
+            # Throttled per kind of problem, so each distinct fault is reported.
+            kind = str(err).split(' ')[0:2]
+            now = time.monotonic()
+            if now - self._last_logged.get(tuple(kind), -1e9) > 5.0:
+                self._last_logged[tuple(kind)] = now
+                self.get_logger().error(self.last_error)
             return
         meshes = self.tracker.process(rgb)
         height, width = rgb.shape[:2]

@@ -1,0 +1,104 @@
+"""The eye camera and landmark nodes over real rclpy and Fast DDS, each in its own process."""
+import time
+
+import numpy as np
+import pytest
+
+rclpy = pytest.importorskip('rclpy')
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus  # noqa: E402
+from emo_msgs.msg import FaceLandmarks, Topics  # noqa: E402
+from rclpy.executors import SingleThreadedExecutor  # noqa: E402
+from rclpy.qos import qos_profile_sensor_data  # noqa: E402
+from sensor_msgs.msg import Image  # noqa: E402
+
+from emo_perception.image_conversion import array_to_image  # noqa: E402
+from ros_testing import NodeProcess, spin_until  # noqa: E402
+
+pytestmark = pytest.mark.ros
+
+
+@pytest.fixture
+def listener(ros_context):
+    node = rclpy.create_node('perception_test_listener', context=ros_context)
+    executor = SingleThreadedExecutor(context=ros_context)
+    executor.add_node(node)
+    got = {'landmarks': [], 'images': [], 'diagnostics': []}
+    node.create_subscription(FaceLandmarks, Topics.FACE_LANDMARKS, got['landmarks'].append, 50)
+    node.create_subscription(Image, Topics.EYE_LEFT_IMAGE, got['images'].append, qos_profile_sensor_data)
+    node.create_subscription(DiagnosticArray, Topics.DIAGNOSTICS, got['diagnostics'].append, 50)
+    yield node, executor, got
+    executor.shutdown()
+    node.destroy_node()
+
+
+def stamp_ns(msg) -> int:
+    return msg.header.stamp.sec * 1_000_000_000 + msg.header.stamp.nanosec
+
+
+def test_camera_to_landmarks_to_a_subscriber(listener, face_video, tmp_path):
+    node, executor, got = listener
+    with NodeProcess('emo_perception', 'eye_camera_node', {'eye': 'left', 'source': str(face_video)}, tmp_path) as cam, \
+            NodeProcess('emo_perception', 'landmark_node', {'eye': 'left'}, tmp_path) as marks:
+        assert spin_until(executor, lambda: len(got['landmarks']) >= 30, timeout_s=60.0), marks.log()[-2000:]
+        assert cam.alive() and marks.alive()
+    assert cam.returncode == 0 and marks.returncode == 0, (cam.log()[-1500:], marks.log()[-1500:])
+    msgs = got['landmarks']
+    assert all(m.face_detected and len(m.image_xy) == len(m.face_xy) == 226 for m in msgs)
+    assert all(m.header.frame_id == 'eye_left_optical_frame' for m in msgs)
+    assert all((m.image_width, m.image_height) == (640, 480) for m in msgs)
+    assert all(0.5 < m.detection_confidence <= 1.0 for m in msgs)
+    stamps = [stamp_ns(m) for m in msgs]
+    assert all(b > a for a, b in zip(stamps, stamps[1:])), 'a frame was published twice or out of order'
+    # The face drifts right in the video: the pixel points follow it, the face frame does not.
+    first, last = np.array(msgs[0].image_xy).reshape(-1, 2), np.array(msgs[-1].image_xy).reshape(-1, 2)
+    assert (last[:, 0] - first[:, 0]).mean() > 5.0
+    face_first, face_last = np.array(msgs[0].face_xy), np.array(msgs[-1].face_xy)
+    assert np.abs(face_last - face_first).mean() < 0.02
+
+
+def test_no_face_gives_face_detected_false_and_no_points(listener, blank_video, tmp_path):
+    node, executor, got = listener
+    with NodeProcess('emo_perception', 'eye_camera_node', {'source': str(blank_video)}, tmp_path), \
+            NodeProcess('emo_perception', 'landmark_node', {}, tmp_path):
+        assert spin_until(executor, lambda: len(got['landmarks']) >= 10, timeout_s=60.0)
+    assert all(not m.face_detected and len(m.image_xy) == 0 and len(m.face_xy) == 0 for m in got['landmarks'])
+    assert all((m.image_width, m.image_height) == (320, 240) for m in got['landmarks'])
+
+
+def test_corrupt_images_are_reported_and_skipped(listener, astronaut_rgb, tmp_path):
+    node, executor, got = listener
+    pub = node.create_publisher(Image, Topics.EYE_LEFT_IMAGE, qos_profile_sensor_data)
+    bad = [Image(height=4, width=4, encoding='yuv422', step=8, data=bytes(32)),
+           Image(height=480, width=640, encoding='rgb8', step=1920, data=bytes(1000)),
+           Image(height=0, width=0, encoding='rgb8', step=0, data=b''),
+           Image(height=3, width=5, encoding='bgr8', step=15, data=bytes(45))]  # odd-sized, no face
+    good = array_to_image(astronaut_rgb, 'rgb8')
+    with NodeProcess('emo_perception', 'landmark_node', {}, tmp_path) as marks:
+        assert spin_until(executor, lambda: pub.get_subscription_count() > 0, timeout_s=30.0)
+        deadline = time.monotonic() + 60.0
+        rounds = 0
+        while (rounds < 20 or not any(m.face_detected for m in got['landmarks'])) and time.monotonic() < deadline:
+            for msg in bad + [good]:
+                pub.publish(msg)
+                executor.spin_once(timeout_sec=0.05)
+            rounds += 1
+        assert marks.alive(), marks.log()[-2000:]
+    log = marks.log()
+    assert any(m.face_detected for m in got['landmarks'])
+    assert "unsupported encoding 'yuv422'" in log and 'data has 1000 bytes' in log and 'empty image' in log
+    assert 'Traceback' not in log
+    assert marks.returncode == 0
+
+
+def test_a_missing_camera_is_reported_and_nothing_is_published(listener, tmp_path):
+    node, executor, got = listener
+    with NodeProcess('emo_perception', 'eye_camera_node', {'source': '/dev/video_missing', 'retry_period_s': 0.5},
+                     tmp_path) as cam:
+        def error_reported():
+            return any(s.level == DiagnosticStatus.ERROR and 'does not exist' in s.message
+                       for d in got['diagnostics'] for s in d.status)
+        assert spin_until(executor, error_reported, timeout_s=30.0)
+        assert cam.alive()
+    assert got['images'] == []
+    assert cam.returncode == 0
+    assert 'does not exist' in cam.log()
