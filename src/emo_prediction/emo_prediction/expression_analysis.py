@@ -70,7 +70,7 @@ def smoothing_window(fps: float, frames: int) -> int:
     return min(window, frames if frames % 2 else frames - 1)
 
 
-def analyze_expression(face_xy, fps: float = 30.0, min_amplitude: float = 0.03,
+def analyze_expression(face_xy, fps: float = 30.0, min_amplitude: float = 0.012,
                        max_gap_frames: int = 5) -> ExpressionEvents:
     """Rest face, target face and peak activation of one clip (see the module doc).
 

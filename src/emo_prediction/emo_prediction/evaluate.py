@@ -1,0 +1,183 @@
+"""Evaluate the predictive model and the online detector.
+
+    python -m emo_prediction.evaluate --model model.pt --data windows.npz --out eval/
+    python -m emo_prediction.evaluate --model model.pt --synthetic 1000 --seed 99 --cv 5 --detector --out eval/
+    python -m emo_prediction.evaluate --model model.pt --real-onsets ../shared/data/real_onsets --out eval/
+
+Model: the mean absolute error (face units) between the predicted and the
+ground-truth target face of each held-out window, with SD, SEM and 95% CI,
+against the paper's baselines — random search (a random target face from the
+training pool) and mimicry (the face at the peak activation) — and a paired
+t-test against each. With --cv, 5-fold cross-validation by video and by
+participant (a model trained per fold). Detector (--detector): on labeled
+generated clips, how early it fires before the target face and relative to the
+offline peak activation, and its false triggers per minute of calm face.
+Writes results.json and boxplot PNGs into --out.
+"""
+import argparse
+import json
+import pathlib
+
+import numpy as np
+from scipy import stats
+
+from emo_prediction.dataset import WindowDataset, build_from_clips, synthetic_clips
+from emo_prediction.detector import DetectorParams, run_detector
+from emo_prediction.model import FastPredictor, load_checkpoint
+
+
+def summary(errors) -> dict:
+    e = np.asarray(errors, dtype=np.float64)
+    sem = float(stats.sem(e)) if len(e) > 1 else float('nan')
+    half = float(stats.t.ppf(0.975, len(e) - 1) * sem) if len(e) > 1 else float('nan')
+    return {'n': int(len(e)), 'mean': float(e.mean()), 'sd': float(e.std(ddof=1)) if len(e) > 1 else 0.0,
+            'sem': sem, 'ci95': [float(e.mean() - half), float(e.mean() + half)], 'median': float(np.median(e))}
+
+
+def sample_errors(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Mean absolute error over the 113 x 2 coordinates, one value per sample."""
+    return np.abs(pred - target).reshape(len(pred), -1).mean(axis=1)
+
+
+def compare(predictor: FastPredictor, test: WindowDataset, pool: WindowDataset, seed: int = 0) -> dict:
+    """Errors of the model and of both baselines on the test windows, with paired t-tests."""
+    inputs, target = test.fixed_inputs()
+    ours = sample_errors(np.stack([predictor.predict(x) for x in inputs]), target)
+    mimic = sample_errors(test.mimic_faces(), target)
+    rng = np.random.default_rng(seed)
+    random_faces = pool.targets[rng.integers(0, len(pool), len(test)), 0]
+    random_search = sample_errors(random_faces, target)
+    t_mimic = stats.ttest_rel(ours, mimic)
+    t_random = stats.ttest_rel(ours, random_search)
+    return {'errors': {'ours': ours, 'mimicry': mimic, 'random_search': random_search},
+            'summary': {k: summary(v) for k, v in
+                        {'ours': ours, 'mimicry': mimic, 'random_search': random_search}.items()},
+            'ttest_vs_mimicry': {'t': float(t_mimic.statistic), 'p': float(t_mimic.pvalue)},
+            'ttest_vs_random_search': {'t': float(t_random.statistic), 'p': float(t_random.pvalue)},
+            'beats_mimicry': bool(ours.mean() < mimic.mean() and t_mimic.pvalue < 0.05)}
+
+
+def cross_validate(data: WindowDataset, by: str, k: int, train_kwargs: dict, seed: int = 0) -> dict:
+    from emo_prediction.train import train
+    folds = []
+    for i, (train_set, test_set) in enumerate(data.folds(k, by, seed)):
+        inner_train, inner_val = train_set.split('within', 0.2, seed)
+        model, _ = train(inner_train, inner_val, seed=seed + i, progress=False, **train_kwargs)
+        res = compare(FastPredictor.from_model(model), test_set, train_set, seed)
+        folds.append({k2: v for k2, v in res.items() if k2 != 'errors'})
+    means = {m: [f['summary'][m]['mean'] for f in folds] for m in ('ours', 'mimicry', 'random_search')}
+    return {'by': by, 'k': k, 'folds': folds, 'mean_of_folds': {m: summary(v) for m, v in means.items()},
+            'folds_beating_mimicry': int(sum(f['beats_mimicry'] for f in folds))}
+
+
+def detector_report(n_clips: int = 300, n_people: int = 30, calm_minutes: int = 10, seed: int = 99,
+                    params: DetectorParams = None, first_person: int = 1000) -> dict:
+    """Lead times of the online detector on generated labeled clips, and false triggers on calm faces."""
+    from emo_prediction.expression_analysis import analyze_expression
+    from emo_prediction.synthetic import ExpressionGenerator, face_model
+    _, ids, _ = face_model()
+    gen = ExpressionGenerator(seed)
+    fps = gen.fps
+    leads, vs_peak, fired_before, early = [], [], 0, 0
+    for k in range(n_clips):
+        clip = gen.expression_clip(gen.person(first_person + k % n_people))
+        events = run_detector(clip.face_xy, fps, params, ids)
+        early += sum(f < clip.onset_start_frame for f, _ in events)
+        fires = [f for f, _ in events if f >= clip.onset_start_frame]
+        if not fires:
+            continue
+        leads.append((clip.target_frame - fires[0]) / fps)
+        fired_before += fires[0] <= clip.target_frame
+        offline = analyze_expression(clip.face_xy, fps)
+        if offline.has_expression:
+            vs_peak.append((fires[0] - offline.peak_activation_frame) / fps)
+    calm = {}
+    for talking in (False, True):
+        n = sum(len(run_detector(gen.calm_clip(gen.person(first_person + j), 60.0, talking).face_xy, fps, params, ids))
+                for j in range(calm_minutes))
+        calm['talking' if talking else 'calm'] = n / calm_minutes
+    leads = np.array(leads)
+    return {'clips': n_clips, 'fired': int(len(leads)), 'fired_before_target_fraction': fired_before / n_clips,
+            'lead_s': {'median': float(np.median(leads)), 'p10': float(np.percentile(leads, 10)),
+                       'p90': float(np.percentile(leads, 90))},
+            'fire_minus_offline_peak_activation_s': {'median': float(np.median(vs_peak)),
+                                                     'p10': float(np.percentile(vs_peak, 10)),
+                                                     'p90': float(np.percentile(vs_peak, 90))},
+            'false_triggers_before_onset': int(early),
+            'false_triggers_per_min': calm['calm'], 'false_triggers_per_min_talking': calm['talking']}
+
+
+def boxplot(errors: dict, path: pathlib.Path, title: str) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 4))
+    names = list(errors)
+    ax.boxplot([errors[n] for n in names], showfliers=False)
+    ax.set_xticks(range(1, len(names) + 1), [n.replace('_', ' ') for n in names])
+    ax.set_ylabel('target-face MAE (face units)')
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items() if k != 'errors'}
+    if isinstance(obj, list):
+        return [_jsonable(v) for v in obj]
+    return obj
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--model', type=pathlib.Path, required=True)
+    parser.add_argument('--data', type=pathlib.Path, help='windows .npz (its validation split is the test set)')
+    parser.add_argument('--synthetic', type=int, metavar='N', help='test on N new generated clips instead')
+    parser.add_argument('--people', type=int, default=30)
+    parser.add_argument('--first-person', type=int, default=1000,
+                        help='generated test people start here (training uses 0..people-1): unseen faces')
+    parser.add_argument('--split', choices=['within', 'lpo'], default='within')
+    parser.add_argument('--seed', type=int, default=99)
+    parser.add_argument('--cv', type=int, default=0, metavar='K', help='also K-fold cross-validation by video and participant')
+    parser.add_argument('--cv-epochs', type=int, default=40)
+    parser.add_argument('--cv-lr', type=float, default=1e-3)
+    parser.add_argument('--detector', action='store_true', help='also report the online detector')
+    parser.add_argument('--real-onsets', type=pathlib.Path, help='also evaluate on real MediaPipe onsets (a real_onsets folder)')
+    parser.add_argument('--out', type=pathlib.Path, required=True)
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    model, meta = load_checkpoint(args.model)
+    predictor = FastPredictor.from_model(model)
+    results = {'model': str(args.model), 'model_meta': meta}
+    data = None
+    if args.data:
+        data = WindowDataset.load(args.data)
+        pool, test = data.split(args.split, 0.2, 0)
+    elif args.synthetic:
+        data, _ = build_from_clips(synthetic_clips(args.synthetic, args.people, args.seed, args.first_person),
+                                   progress=True)
+        pool, test = data, data
+    if data is not None:
+        res = compare(predictor, test, pool, args.seed)
+        results['test'] = res
+        boxplot(res['errors'], args.out / 'target_face_mae.png', f'held-out windows (n={len(test)})')
+        if args.cv:
+            kw = {'lr': args.cv_lr, 'epochs': args.cv_epochs, 'hidden': model.hidden}
+            results['cv_by_video'] = cross_validate(data, 'video', args.cv, kw)
+            results['cv_by_participant'] = cross_validate(data, 'participant', args.cv, kw)
+    if args.detector:
+        results['detector'] = detector_report(seed=args.seed)
+    if args.real_onsets:
+        from emo_prediction.real_onsets import evaluate_real_onsets
+        real = evaluate_real_onsets(args.real_onsets, predictor)
+        results['real_onsets'] = real
+        boxplot(real.pop('errors'), args.out / 'real_onsets_mae.png', 'real MediaPipe onsets')
+    (args.out / 'results.json').write_text(json.dumps(_jsonable(results), indent=1))
+    print(json.dumps(_jsonable({k: v for k, v in results.items() if k != 'model_meta'}), indent=1)[:6000])
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())
