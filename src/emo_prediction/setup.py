@@ -32,6 +32,10 @@ setup(
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
+            'predictor_node = emo_prediction.predictor_node:main',
+            'build_dataset = emo_prediction.build_dataset:main',
+            'train = emo_prediction.train:main',
+            'evaluate = emo_prediction.evaluate:main',
         ],
     },
 )

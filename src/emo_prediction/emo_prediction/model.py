@@ -23,7 +23,7 @@ IN_FEATURES, OUT_FEATURES = N_FRAMES * N_POINTS * 2, N_POINTS * 2
 
 
 class PredictiveModel(nn.Module):
-    def __init__(self, hidden: int = 256):
+    def __init__(self, hidden: int = 128):
         super().__init__()
         self.hidden = hidden
         sizes = [IN_FEATURES] + [hidden] * 7 + [OUT_FEATURES]

@@ -1,0 +1,172 @@
+"""Build the predictive model's windows from videos, recorded bags, landmark arrays or generated clips.
+
+    python -m emo_prediction.build_dataset --videos mmi/ --out windows.npz
+    python -m emo_prediction.build_dataset --bags capture_2026_11_23/ --out windows.npz
+    python -m emo_prediction.build_dataset --arrays clips/*.npz --synthetic 2000 --out windows.npz
+
+Sources (any mix):
+- --videos DIR: every video under DIR is one expression clip (MMI style); the
+  participant is the sub-folder a video sits in, else the file name up to the
+  first '_' or '-'. Faces are found with emo_perception's face mesh.
+- --bags PATH: rosbag2 recordings (MCAP or SQLite, from `ros2 bag record` or the
+  emo_bringup recorder) of /emo/face/landmarks; one participant per bag.
+- --arrays FILE: .npz with `face_xy` (frames, 113, 2) or 468-point MediaPipe
+  `landmarks` (frames, 468, 3, normalized) with `width`, `height`; and `fps`;
+  optional `participant`.
+- --synthetic N: N generated expression clips (emo_prediction.synthetic).
+Long recordings (bags, long arrays) are cut into clips around each onset the
+online detector finds: from 1.5 s before to 2.5 s after it.
+The result is cached: the same sources and arguments reuse the existing file.
+"""
+import argparse
+import hashlib
+import json
+import pathlib
+import re
+
+import numpy as np
+
+from emo_prediction.dataset import build_from_clips, synthetic_clips
+
+VIDEO_SUFFIXES = ('.avi', '.mp4', '.mov', '.mkv', '.wmv', '.flv', '.webm', '.mpg')
+CLIP_BEFORE_S, CLIP_AFTER_S = 1.5, 2.5
+
+
+def participant_of(path: pathlib.Path, root: pathlib.Path) -> str:
+    rel = path.relative_to(root)
+    if len(rel.parts) > 1:
+        return rel.parts[0]
+    return re.split(r'[_-]', path.stem)[0]
+
+
+def video_face_xy(path: pathlib.Path):
+    """(face_xy (frames, 113, 2) NaN where no face, fps) of a video, via emo_perception's face mesh."""
+    import cv2
+    from emo_perception.face_frame import mesh_to_face_landmarks
+    from emo_perception.face_mesh import FaceMeshTracker
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        raise ValueError(f'cannot decode video {path}')
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    faces = []
+    with FaceMeshTracker(max_faces=2) as tracker:
+        while True:
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            meshes = tracker.process(rgb)
+            faces.append(mesh_to_face_landmarks(meshes[0], rgb.shape[1], rgb.shape[0]).face_xy
+                         if meshes else np.full((113, 2), np.nan, np.float32))
+    cap.release()
+    return np.array(faces, np.float32).reshape(-1, 113, 2), fps
+
+
+def bag_face_xy(path: pathlib.Path, topic: str = '/emo/face/landmarks'):
+    """(face_xy, fps) of the FaceLandmarks in a rosbag2 recording (time order; NaN without a face)."""
+    from emo_prediction.bag_reading import read_face_landmarks
+    stamps, faces = read_face_landmarks(path, topic)
+    if len(stamps) < 2:
+        raise ValueError(f'{path}: fewer than 2 {topic} messages')
+    fps = float(1.0 / np.median(np.diff(stamps)))
+    return faces, fps
+
+
+def array_face_xy(path: pathlib.Path):
+    with np.load(path, allow_pickle=False) as f:
+        fps = float(f['fps']) if 'fps' in f.files else 30.0
+        participant = str(f['participant']) if 'participant' in f.files else path.stem
+        if 'face_xy' in f.files:
+            face = np.asarray(f['face_xy'], np.float32)
+        elif 'landmarks' in f.files:
+            from emo_perception.face_frame import mesh_to_face_landmarks
+            meshes, w, h = f['landmarks'], int(f['width']), int(f['height'])
+            detected = f['detected'] if 'detected' in f.files else np.ones(len(meshes), bool)
+            face = np.full((len(meshes), 113, 2), np.nan, np.float32)
+            for i in np.flatnonzero(detected):
+                face[i] = mesh_to_face_landmarks(meshes[i], w, h).face_xy
+        else:
+            raise ValueError(f'{path}: needs face_xy (frames, 113, 2) or landmarks (frames, 468, 3)')
+    if face.ndim != 3 or face.shape[1:] != (113, 2):
+        raise ValueError(f'{path}: face_xy must be (frames, 113, 2), got {face.shape}')
+    return face, fps, participant
+
+
+def cut_onsets(face_xy: np.ndarray, fps: float):
+    """Clips around each onset the online detector finds in a long recording."""
+    from emo_prediction.detector import run_detector
+    from emo_prediction.synthetic import face_model
+    _, ids, _ = face_model()
+    for frame, _ in run_detector(face_xy, fps, None, ids):
+        a, b = max(0, frame - int(CLIP_BEFORE_S * fps)), min(len(face_xy), frame + int(CLIP_AFTER_S * fps))
+        yield a, face_xy[a:b]
+
+
+def collect(args):
+    """(face_xy, fps, participant, video, label) of every clip of the sources."""
+    if args.videos:
+        root = pathlib.Path(args.videos)
+        for path in sorted(p for p in root.rglob('*') if p.suffix.lower() in VIDEO_SUFFIXES):
+            face, fps = video_face_xy(path)
+            yield face, fps, participant_of(path, root), str(path.relative_to(root)), ''
+    for bag in args.bags or []:
+        face, fps = bag_face_xy(pathlib.Path(bag))
+        for start, clip in cut_onsets(face, fps):
+            yield clip, fps, pathlib.Path(bag).name, f'{pathlib.Path(bag).name}@{start}', ''
+    for arr in args.arrays or []:
+        face, fps, participant = array_face_xy(pathlib.Path(arr))
+        if len(face) > (CLIP_BEFORE_S + CLIP_AFTER_S + 1) * fps:
+            for start, clip in cut_onsets(face, fps):
+                yield clip, fps, participant, f'{pathlib.Path(arr).name}@{start}', ''
+        else:
+            yield face, fps, participant, pathlib.Path(arr).name, ''
+    if args.synthetic:
+        yield from synthetic_clips(args.synthetic, args.people, args.seed)
+
+
+def fingerprint(args) -> str:
+    """What the cache depends on: the arguments and each source file's size and time."""
+    items = [json.dumps({k: str(v) for k, v in sorted(vars(args).items()) if k != 'out'})]
+    paths = []
+    if args.videos:
+        paths += sorted(pathlib.Path(args.videos).rglob('*'))
+    for p in (args.bags or []) + (args.arrays or []):
+        p = pathlib.Path(p)
+        paths += sorted(p.rglob('*')) if p.is_dir() else [p]
+    for p in paths:
+        if p.is_file():
+            st = p.stat()
+            items.append(f'{p}:{st.st_size}:{st.st_mtime_ns}')
+    return hashlib.sha256('\n'.join(items).encode()).hexdigest()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--videos', type=pathlib.Path)
+    parser.add_argument('--bags', nargs='+')
+    parser.add_argument('--arrays', nargs='+')
+    parser.add_argument('--synthetic', type=int, default=0)
+    parser.add_argument('--people', type=int, default=60)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--out', type=pathlib.Path, required=True)
+    args = parser.parse_args(argv)
+    if not (args.videos or args.bags or args.arrays or args.synthetic):
+        parser.error('give at least one source: --videos, --bags, --arrays or --synthetic')
+    key = fingerprint(args)
+    meta_path = args.out.with_suffix('.json')
+    if args.out.exists() and meta_path.exists() and json.loads(meta_path.read_text()).get('fingerprint') == key:
+        print(f'{args.out} is up to date (cached)')
+        return 0
+    data, skipped = build_from_clips(collect(args))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    data.save(args.out)
+    meta = {'fingerprint': key, 'windows': len(data), 'participants': int(len(np.unique(data.participant))),
+            'skipped': [{'video': v, 'reason': r} for v, r in skipped]}
+    meta_path.write_text(json.dumps(meta, indent=1))
+    print(f'wrote {len(data)} windows of {meta["participants"]} participants to {args.out}; '
+          f'{len(skipped)} clips skipped (see {meta_path})')
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -1,0 +1,152 @@
+"""Predictor node: FaceLandmarks -> AnticipatedFace (coexpression, or the mimicry baseline).
+
+    ros2 run emo_prediction predictor_node                                # anticipate, shipped model
+    ros2 run emo_prediction predictor_node --ros-args -p mode:=mimic
+
+For every observed face it publishes what the robot should show: in mode
+`anticipate`, the predicted target face from the moment the onset detector
+fires until its expected lead time has passed (lead_time > 0), else the
+current face; in mode `mimic`, always the current face. header.stamp is the
+newest observed frame's capture stamp (latency tracing).
+"""
+import time
+from collections import deque
+
+import numpy as np
+import rclpy
+from builtin_interfaces.msg import Duration
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from emo_msgs.msg import AnticipatedFace, FaceLandmarks, Topics
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy._rclpy_pybind11 import RCLError
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import QoSProfile
+from rclpy.time import Time
+from std_msgs.msg import Header
+
+from emo_prediction.anticipator import MODES, Anticipator
+from emo_prediction.detector import DetectorParams
+from emo_prediction.model import FastPredictor, load_checkpoint
+from emo_prediction.synthetic import face_model
+
+
+def default_model_path() -> str:
+    from importlib import resources
+    return str(resources.files('emo_prediction').joinpath('data', 'predictor_default.pt'))
+
+
+def stamp_seconds(stamp) -> float:
+    return stamp.sec + stamp.nanosec * 1e-9
+
+
+class PredictorNode(Node):
+    def __init__(self, **kwargs):
+        super().__init__('predictor_node', **kwargs)
+        d = DetectorParams()
+        self.declare_parameter('mode', 'anticipate', ParameterDescriptor(description="'anticipate' (coexpression) or 'mimic' (baseline)"))
+        self.declare_parameter('model_path', '', ParameterDescriptor(description='predictive model checkpoint; empty = the shipped default'))
+        self.declare_parameter('lead_time_s', 0.0, ParameterDescriptor(description="expected peak-activation-to-target time; 0 = the model's measured median"))
+        self.declare_parameter('fps', 30.0, ParameterDescriptor(description='expected landmark rate (detector smoothing)'))
+        for name, value, text in [
+                ('activation_min', d.activation_min, 'least activation (face units) that can fire'),
+                ('noise_factor', d.noise_factor, 'or this many calm-noise SDs, whichever is larger'),
+                ('velocity_min', d.velocity_min, 'least rate of rise when firing (face units/s)'),
+                ('confirm_frames', d.confirm_frames, 'consecutive frames meeting both'),
+                ('refractory_s', d.refractory_s, 'least time between two firings'),
+                ('max_gap_s', d.max_gap_s, 'a longer gap without a face resets the detector')]:
+            self.declare_parameter(name, value, ParameterDescriptor(description=text))
+        p = {n: self.get_parameter(n).value for n in (
+            'mode', 'model_path', 'lead_time_s', 'fps', 'activation_min', 'noise_factor', 'velocity_min',
+            'confirm_frames', 'refractory_s', 'max_gap_s')}
+        if p['mode'] not in MODES:
+            raise ValueError(f"parameter mode must be one of {MODES}, got {p['mode']!r}")
+        predictor, lead = None, p['lead_time_s']
+        if p['mode'] == 'anticipate':
+            path = p['model_path'] or default_model_path()
+            model, meta = load_checkpoint(path)
+            predictor = FastPredictor.from_model(model)
+            lead = lead or float(meta.get('median_lead_s', 0.8))
+            self.get_logger().info(f'anticipating with {path} ({model.parameter_count()} parameters), lead {lead:.2f} s')
+        params = DetectorParams(activation_min=p['activation_min'], noise_factor=p['noise_factor'],
+                                velocity_min=p['velocity_min'], confirm_frames=p['confirm_frames'],
+                                refractory_s=p['refractory_s'], max_gap_s=p['max_gap_s'])
+        _, ids, _ = face_model()
+        self.anticipator = Anticipator(predictor, p['mode'], lead or 0.0, p['fps'], params, ids)
+        self.mode = p['mode']
+        self.pub = self.create_publisher(AnticipatedFace, Topics.FACE_ANTICIPATED, QoSProfile(depth=10))
+        self.diag_pub = self.create_publisher(DiagnosticArray, Topics.DIAGNOSTICS, 10)
+        self.create_subscription(FaceLandmarks, Topics.FACE_LANDMARKS, self.on_landmarks, QoSProfile(depth=10))
+        self.create_timer(1.0, self.publish_diagnostics)
+        self.frames = self.no_face = self.malformed = 0
+        self.step_ms = deque(maxlen=300)
+        self.last_lead = 0.0
+        self.last_error = ''
+        self._last_logged = 0.0
+
+    def on_landmarks(self, msg: FaceLandmarks) -> None:
+        t0 = time.perf_counter()
+        t = stamp_seconds(msg.header.stamp)
+        face = None
+        if msg.face_detected:
+            face = np.asarray(msg.face_xy, dtype=np.float32)
+            if face.size != 2 * FaceLandmarks.NUM_LANDMARKS or not np.isfinite(face).all():
+                self.malformed += 1
+                self.last_error = (f'malformed FaceLandmarks: {face.size} face_xy values (need '
+                                   f'{2 * FaceLandmarks.NUM_LANDMARKS}) or non-finite values; frame ignored')
+                if time.monotonic() - self._last_logged > 5.0:
+                    self._last_logged = time.monotonic()
+                    self.get_logger().error(self.last_error)
+                return
+            face = face.reshape(113, 2)
+        else:
+            self.no_face += 1
+        self.frames += 1
+        out = self.anticipator.update(t, face, msg.detection_confidence if face is not None else 0.0)
+        if out is None:
+            return
+        remaining = max(0.0, out.lead_s - (t - out.stamp)) if out.kind == 'anticipate' else 0.0
+        self.last_lead = remaining if out.kind == 'anticipate' else self.last_lead
+        reply = AnticipatedFace(header=Header(stamp=msg.header.stamp, frame_id=msg.header.frame_id),
+                                mode=self.mode, confidence=float(out.confidence))
+        reply.peak_activation_stamp = Time(seconds=out.peak_activation_time).to_msg() \
+            if out.kind == 'anticipate' else msg.header.stamp
+        reply.lead_time = Duration(sec=int(remaining), nanosec=int((remaining % 1.0) * 1e9))
+        reply.face_xy = out.face_xy.ravel().tolist()
+        self.pub.publish(reply)
+        self.step_ms.append((time.perf_counter() - t0) * 1e3)
+
+    def publish_diagnostics(self) -> None:
+        status = DiagnosticStatus(name=f'{self.get_name()}: anticipation', hardware_id='predictive model')
+        if self.malformed and self.last_error:
+            status.level, status.message = DiagnosticStatus.WARN, self.last_error
+        elif self.frames == 0:
+            status.level, status.message = DiagnosticStatus.WARN, 'no landmarks received yet'
+        else:
+            status.level, status.message = DiagnosticStatus.OK, f'{self.mode}'
+        step = np.array(self.step_ms) if self.step_ms else np.array([np.nan])
+        values = {'mode': self.mode, 'frames': self.frames, 'frames_without_face': self.no_face,
+                  'malformed': self.malformed, 'onsets_detected': self.anticipator.fires,
+                  'last_lead_time_s': f'{self.last_lead:.3f}',
+                  'step_ms_p50': f'{np.percentile(step, 50):.3f}', 'step_ms_p99': f'{np.percentile(step, 99):.3f}'}
+        status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
+        self.diag_pub.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()), status=[status]))
+
+
+def main(args=None):
+    rclpy.init(args=args)
+    node = PredictorNode()
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except RCLError:
+        if rclpy.ok():
+            raise  # else: a callback in flight when Ctrl-C/SIGTERM shut the context down
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()
