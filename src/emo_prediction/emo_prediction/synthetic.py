@@ -32,6 +32,10 @@ from importlib import resources
 import numpy as np
 
 EXPRESSIONS = ('smile', 'jaw_drop', 'surprise', 'brow_raise', 'frown', 'eye_squeeze', 'sad')
+# Share of clips whose expression is a random smooth displacement field instead of
+# a named one: it keeps the model from memorising a few shapes, so that it learns to
+# carry on the motion it sees (what transfers to real faces).
+RANDOM_FIELD_SHARE = 0.35
 # Intensity ranges (face units) of each expression's main motion.
 INTENSITY = {'smile': (0.09, 0.18), 'jaw_drop': (0.12, 0.32), 'surprise': (0.10, 0.22),
              'brow_raise': (0.09, 0.20), 'frown': (0.10, 0.18), 'eye_squeeze': (0.09, 0.18),
@@ -107,6 +111,22 @@ def expression_field(label: str, face: np.ndarray, amount: float) -> np.ndarray:
     if label not in EXPRESSIONS:
         raise ValueError(f'unknown expression {label!r}; known: {EXPRESSIONS}')
     return d
+
+
+def random_field(face: np.ndarray, amount: float, rng: np.random.Generator) -> np.ndarray:
+    """A smooth random displacement: a few Gaussian bumps, mirrored left/right, scaled to `amount`."""
+    d = np.zeros_like(face)
+    for _ in range(rng.integers(1, 4)):
+        center = face[rng.integers(0, len(face))]
+        width = rng.uniform(0.15, 0.5)
+        direction = rng.normal(0, 1, 2)
+        direction /= np.linalg.norm(direction)
+        for sign in (1, -1):  # both sides of the face, x mirrored
+            c = center * np.array([sign, 1])
+            w = np.exp(-np.sum((face - c) ** 2, axis=1) / (2 * width ** 2))
+            d += w[:, None] * direction * np.array([sign, 1])
+    peak = np.linalg.norm(d, axis=1).max()
+    return d * (amount / peak if peak > 0 else 0.0)
 
 
 @dataclass
@@ -202,8 +222,9 @@ class ExpressionGenerator:
         return out
 
     def expression_clip(self, person: Person, label: str = None, rest_s: float = None,
-                        hold_s: float = None) -> Clip:
+                        hold_s: float = None, talking: bool = None) -> Clip:
         rng, fps = self.rng, self.fps
+        random_shape = label is None and rng.random() < RANDOM_FIELD_SHARE
         label = label or str(rng.choice(EXPRESSIONS))
         rest_s = rng.uniform(0.6, 2.0) if rest_s is None else rest_s
         hold_s = rng.uniform(0.4, 1.0) if hold_s is None else hold_s
@@ -212,9 +233,13 @@ class ExpressionGenerator:
         frames = n_rest + n_on + n_hold
         lo, hi = INTENSITY[label]
         amount = rng.uniform(lo, hi) * person.style[label]
-        field_xy = expression_field(label, person.face, amount)
+        if random_shape:
+            field_xy = random_field(person.face, rng.uniform(0.08, 0.3), rng)
+            label = 'random'
+        else:
+            field_xy = expression_field(label, person.face, amount)
         if rng.random() < 0.3:  # a weaker second expression mixed in
-            other = str(rng.choice([e for e in EXPRESSIONS if e != label]))
+            other = str(rng.choice([e for e in EXPRESSIONS if e != label]))  # noqa: E501
             field_xy += expression_field(other, person.face, rng.uniform(*INTENSITY[other]) * rng.uniform(0.1, 0.4))
         # Asymmetry: one side moves a little more.
         field_xy *= np.where(person.face[:, :1] < 0, 1 + rng.uniform(-0.15, 0.15), 1.0)
@@ -222,7 +247,7 @@ class ExpressionGenerator:
         tau = np.arange(1, n_on + 1) / n_on
         profile = np.concatenate([np.zeros(n_rest), minimum_jerk(tau ** gamma), np.ones(n_hold)])
         face_xy = person.face[None] + profile[:, None, None] * field_xy[None]
-        talking = rng.random() < person.talkativeness
+        talking = rng.random() < person.talkativeness if talking is None else talking
         face_xy += self._nuisance(person, frames, talking)
         return Clip(face_xy.astype(np.float32), fps, person.person_id, label, n_rest, n_rest + n_on - 1,
                     float(np.linalg.norm(field_xy, axis=1).mean()),

@@ -11,7 +11,7 @@ IDS = face_model()[1]
 def test_fires_once_per_onset_before_the_target():
     gen = ExpressionGenerator(seed=11)
     for k in range(15):
-        clip = gen.expression_clip(gen.person(500 + k), rest_s=1.5)
+        clip = gen.expression_clip(gen.person(500 + k), rest_s=1.5, talking=False)
         fires = [f for f, _ in run_detector(clip.face_xy, clip.fps, None, IDS)]
         assert len(fires) == 1, (clip.label, fires)
         assert clip.onset_start_frame <= fires[0] <= clip.target_frame, (clip.label, fires, clip.target_frame)

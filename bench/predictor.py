@@ -1,0 +1,94 @@
+"""Predictor benchmarks: one sample at a time, as the node runs it.
+
+Side by side in one run, the shipped model three ways:
+- plain torch: eval mode, torch.inference_mode, one sample per call (the usual way);
+- the fast runner the node uses (emo_prediction.model.FastPredictor, numpy);
+- the whole per-frame step of the node's core (onset detector on every frame +
+  the model when it fires), over a generated expression stream.
+Figures: predictor_single_per_s, predictor_speedup_vs_plain_torch,
+predictor_latency_p50_ms / p99_ms (one sample, fast runner), predictor_step_p99_ms.
+"""
+import json
+import sys
+import time
+
+import numpy as np
+import torch
+
+N = 5000
+
+
+def timed(fn, inputs) -> np.ndarray:
+    for x in inputs[:200]:
+        fn(x)
+    out = np.empty(len(inputs))
+    for i, x in enumerate(inputs):
+        t0 = time.perf_counter()
+        fn(x)
+        out[i] = time.perf_counter() - t0
+    return out * 1e3
+
+
+def main() -> int:
+    from emo_prediction.anticipator import Anticipator
+    from emo_prediction.model import FastPredictor, load_checkpoint
+    from emo_prediction.predictor_node import default_model_path
+    from emo_prediction.synthetic import ExpressionGenerator, face_model
+
+    model, meta = load_checkpoint(default_model_path())
+    fast = FastPredictor.from_model(model)
+    rng = np.random.default_rng(0)
+    base = face_model()[0].astype(np.float32)
+    inputs = base[None, None] + rng.normal(0, 0.01, (N, 4, 113, 2)).astype(np.float32)
+
+    def plain(x):
+        with torch.inference_mode():
+            return model(torch.from_numpy(x[None]))[0].numpy()
+
+    plain_ms = timed(plain, inputs)
+    fast_ms = timed(fast.predict, inputs)
+    # Throughput: back to back, one sample per call.
+    t0 = time.perf_counter()
+    for x in inputs:
+        fast.predict(x)
+    per_s = N / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    for x in inputs:
+        plain(x)
+    plain_per_s = N / (time.perf_counter() - t0)
+
+    # The per-frame step: detector on every frame, model on firing.
+    gen = ExpressionGenerator(seed=5)
+    _, ids, _ = face_model()
+    frames = np.concatenate([gen.expression_clip(gen.person(4000 + k)).face_xy for k in range(40)])
+    anticipator = Anticipator(fast, 'anticipate', 0.8, 30.0, None, ids)
+    step_ms = np.empty(len(frames))
+    for i, face in enumerate(frames):
+        t0 = time.perf_counter()
+        anticipator.update(i / 30.0, face)
+        step_ms[i] = (time.perf_counter() - t0) * 1e3
+
+    print(f'  plain torch: {plain_per_s:.0f}/s, p50 {np.percentile(plain_ms, 50):.3f} ms; fast: {per_s:.0f}/s, '
+          f'p50 {np.percentile(fast_ms, 50):.3f} ms; per-frame step p99 {np.percentile(step_ms, 99):.3f} ms '
+          f'({anticipator.fires} onsets in {len(frames)} frames)', file=sys.stderr)
+    figures = [
+        {'name': 'predictor_single_per_s', 'value': round(per_s), 'unit': '1/s', 'goal': 2000, 'better': 'higher'},
+        {'name': 'predictor_speedup_vs_plain_torch', 'value': round(per_s / plain_per_s, 2), 'unit': 'x',
+         'goal': 2, 'better': 'higher'},
+        {'name': 'predictor_latency_p50_ms', 'value': round(float(np.percentile(fast_ms, 50)), 4), 'unit': 'ms',
+         'goal': None, 'better': 'lower'},
+        {'name': 'predictor_latency_p99_ms', 'value': round(float(np.percentile(fast_ms, 99)), 4), 'unit': 'ms',
+         'goal': None, 'better': 'lower'},
+        {'name': 'predictor_step_p99_ms', 'value': round(float(np.percentile(step_ms, 99)), 4), 'unit': 'ms',
+         'goal': None, 'better': 'lower'},
+    ]
+    details = {'parameters': model.parameter_count(), 'hidden': model.hidden, 'threads': torch.get_num_threads(),
+               'plain_torch_per_s': round(plain_per_s), 'plain_torch_p50_ms': float(np.percentile(plain_ms, 50)),
+               'plain_torch_p99_ms': float(np.percentile(plain_ms, 99)),
+               'step_p50_ms': float(np.percentile(step_ms, 50)), 'onsets_in_step_run': anticipator.fires}
+    print(json.dumps({'figures': figures, 'details': details}))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
