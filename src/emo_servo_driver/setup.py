@@ -23,6 +23,8 @@ setup(
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),
+        # The head descriptions are package data; installed in share/ too, for launch files.
+        ('share/' + package_name + '/config', glob.glob('emo_servo_driver/data/*.yaml')),
     ] + share_files('config') + share_files('launch') + share_files('rviz'),
     install_requires=['setuptools'],
     zip_safe=True,
@@ -32,6 +34,7 @@ setup(
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
+            'driver_node = emo_servo_driver.driver_node:main',
         ],
     },
 )

@@ -1,0 +1,226 @@
+"""The servo bus interface, and the Dynamixel Protocol 2.0 bus (dynamixel-sdk).
+
+    bus = DynamixelBus(head.servos, port='/dev/ttyUSB0', baudrate=1_000_000)
+    bus.connect()                       # opens the port, pings every servo
+    bus.enable_torque(True)
+    positions = bus.sync_read_positions()     # ticks; NaN for a servo that did not answer
+    bus.sync_write_goals(goals)               # ticks, already made safe by SafetyFilter
+    bus.read_health()                         # temperatures, voltages, error bits
+    bus.disconnect()
+
+The driver node only sees `ServoBus`; another servo family (e.g. PCA9685 hobby
+servos, as the original Emo used) is another subclass. Errors on the wire
+raise `BusError`; a servo that does not answer is reported, not fatal.
+"""
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from emo_servo_driver.control_table import CONTROL_TABLES, VOLTAGE_UNIT
+
+
+class BusError(RuntimeError):
+    """The bus cannot be used (port missing, no answer at all, write failed)."""
+
+
+@dataclass
+class ServoHealth:
+    temperature_c: float = float('nan')
+    voltage_v: float = float('nan')
+    hardware_error: int = 0
+    answered: bool = False
+
+
+@dataclass
+class BusStats:
+    reads: int = 0
+    writes: int = 0
+    read_failures: int = 0
+    write_failures: int = 0
+    missing: dict = field(default_factory=dict)   # servo name -> consecutive cycles without an answer
+
+
+class ServoBus(ABC):
+    """What the driver needs from a servo bus, whatever the servos."""
+
+    def __init__(self, servos):
+        self.servos = list(servos)
+        self.stats = BusStats()
+
+    @abstractmethod
+    def connect(self) -> list:
+        """Open the bus; returns the names of servos that did not answer."""
+
+    @abstractmethod
+    def disconnect(self) -> None: ...
+
+    @abstractmethod
+    def enable_torque(self, on: bool) -> None: ...
+
+    @abstractmethod
+    def sync_read_positions(self) -> np.ndarray:
+        """Present positions (ticks) of every servo, NaN where one did not answer."""
+
+    @abstractmethod
+    def sync_write_goals(self, goals: np.ndarray) -> None:
+        """Goal positions (ticks) of every servo in one transaction."""
+
+    @abstractmethod
+    def read_health(self) -> list:
+        """ServoHealth of every servo."""
+
+
+class DynamixelBus(ServoBus):
+    """Dynamixel X-series servos on one serial port, Protocol 2.0, through dynamixel-sdk."""
+
+    def __init__(self, servos, port: str, baudrate: int = 1_000_000, latency_timer_ms: int = 1):
+        super().__init__(servos)
+        self.port_name, self.baudrate, self.latency_timer_ms = port, baudrate, latency_timer_ms
+        self.table = CONTROL_TABLES[self.servos[0].model]
+        self.port = self.packet = None
+        self._sync_read = self._sync_write = None
+        self._silent = set()
+
+    def connect(self) -> list:
+        import dynamixel_sdk as dxl
+        self.port = dxl.PortHandler(self.port_name)
+        try:
+            opened = self.port.openPort()
+        except Exception as err:  # pyserial raises SerialException or OSError
+            raise BusError(f'cannot open servo port {self.port_name}: {err}') from err
+        if not opened:
+            raise BusError(f'cannot open servo port {self.port_name}')
+        if not self.port.setBaudRate(self.baudrate):
+            raise BusError(f'cannot set baud rate {self.baudrate} on {self.port_name}')
+        # dynamixel-sdk sizes every packet timeout with a module-wide USB latency
+        # (16 ms by default, the FTDI default); set it to this adapter's.
+        import dynamixel_sdk.port_handler as port_handler
+        port_handler.LATENCY_TIMER = self.latency_timer_ms
+        self.packet = dxl.PacketHandler(2.0)
+        addr, size = self.table['present_position']
+        self._sync_read = dxl.GroupSyncRead(self.port, self.packet, addr, size)
+        for s in self.servos:
+            self._sync_read.addParam(s.id)
+        addr, size = self.table['goal_position']
+        self._sync_write = dxl.GroupSyncWrite(self.port, self.packet, addr, size)
+        silent = []
+        for s in self.servos:
+            _, result, _ = self.packet.ping(self.port, s.id)
+            if result != dxl.COMM_SUCCESS:
+                silent.append(s.name)
+        if len(silent) == len(self.servos):
+            self.disconnect()
+            raise BusError(f'no servo answered on {self.port_name} at {self.baudrate} baud')
+        return silent
+
+    def disconnect(self) -> None:
+        if self.port is not None:
+            self.port.closePort()
+            self.port = None
+
+    def _require(self):
+        """Check the bus is open and start a transaction on a clean line.
+
+        A late status packet (a reply that came after its timeout) would otherwise be
+        taken for the answer to the next request; and a transaction cut short (Ctrl-C)
+        leaves dynamixel-sdk's port marked busy. This bus is used from one thread only.
+        """
+        if self.port is None:
+            raise BusError('bus not connected')
+        self.port.is_using = False
+        try:
+            self.port.ser.reset_input_buffer()
+        except Exception as err:  # pyserial: SerialException / OSError when the adapter is gone
+            raise BusError(f'serial port {self.port_name}: {err}') from err
+
+    def enable_torque(self, on: bool) -> None:
+        import dynamixel_sdk as dxl
+        self._require()
+        addr, _ = self.table['torque_enable']
+        failed = []
+        for s in self.servos:
+            result, error = self.packet.write1ByteTxRx(self.port, s.id, addr, 1 if on else 0)[:2]
+            if result != dxl.COMM_SUCCESS:
+                failed.append(s.name)
+        if len(failed) == len(self.servos):
+            raise BusError(f'torque {"on" if on else "off"}: no servo answered')
+
+    # A servo missing this many sync reads in a row is left out of them (it would stall the rest
+    # of the chain's replies) and probed with a ping every REPROBE_CYCLES cycles.
+    SILENT_AFTER, REPROBE_CYCLES = 3, 50
+
+    def sync_read_positions(self) -> np.ndarray:
+        import dynamixel_sdk as dxl
+        self._require()
+        addr, size = self.table['present_position']
+        self.stats.reads += 1
+        result = self._sync_read.txRxPacket()
+        if result != dxl.COMM_SUCCESS:
+            self.stats.read_failures += 1
+        out = np.full(len(self.servos), np.nan)
+        for i, s in enumerate(self.servos):
+            if s.id in self._silent:
+                continue
+            if self._sync_read.isAvailable(s.id, addr, size):
+                out[i] = self._signed(self._sync_read.getData(s.id, addr, size))
+            else:
+                # The chain stopped at a servo that did not answer: ask the others one by one.
+                self._require()
+                value, res, _ = self.packet.read4ByteTxRx(self.port, s.id, addr)
+                if res == dxl.COMM_SUCCESS:
+                    out[i] = self._signed(value)
+        for i, s in enumerate(self.servos):
+            if np.isnan(out[i]):
+                self.stats.missing[s.name] = self.stats.missing.get(s.name, 0) + 1
+                if self.stats.missing[s.name] >= self.SILENT_AFTER and s.id not in self._silent:
+                    self._silent.add(s.id)
+                    self._sync_read.removeParam(s.id)
+            else:
+                self.stats.missing[s.name] = 0
+        if self._silent and self.stats.reads % self.REPROBE_CYCLES == 0:
+            for s in self.servos:
+                if s.id in self._silent and self.packet.ping(self.port, s.id)[1] == dxl.COMM_SUCCESS:
+                    self._silent.discard(s.id)
+                    self._sync_read.addParam(s.id)
+        return out
+
+    @staticmethod
+    def _signed(raw: int) -> int:
+        return raw - (1 << 32) if raw >= (1 << 31) else raw
+
+    def sync_write_goals(self, goals: np.ndarray) -> None:
+        import dynamixel_sdk as dxl
+        self._require()
+        self._sync_write.clearParam()
+        for s, g in zip(self.servos, goals):
+            v = int(round(g)) & 0xFFFFFFFF
+            self._sync_write.addParam(s.id, [v & 0xFF, (v >> 8) & 0xFF, (v >> 16) & 0xFF, (v >> 24) & 0xFF])
+        self.stats.writes += 1
+        result = self._sync_write.txPacket()
+        if result != dxl.COMM_SUCCESS:
+            self.stats.write_failures += 1
+            raise BusError(f'sync write failed: {self.packet.getTxRxResult(result)}')
+
+    def read_health(self) -> list:
+        return [self.read_health_of(i) for i in range(len(self.servos))]
+
+    def read_health_of(self, index: int) -> ServoHealth:
+        """Temperature, input voltage and hardware error bits of one servo."""
+        import dynamixel_sdk as dxl
+        self._require()
+        s, h = self.servos[index], ServoHealth()
+        if s.id in self._silent:
+            return h
+        t, r1, _ = self.packet.read1ByteTxRx(self.port, s.id, self.table['present_temperature'][0])
+        self._require()
+        v, r2, _ = self.packet.read2ByteTxRx(self.port, s.id, self.table['present_input_voltage'][0])
+        self._require()
+        e, r3, _ = self.packet.read1ByteTxRx(self.port, s.id, self.table['hardware_error_status'][0])
+        if r1 == dxl.COMM_SUCCESS:
+            h.temperature_c, h.answered = float(t), True
+        if r2 == dxl.COMM_SUCCESS:
+            h.voltage_v = v * VOLTAGE_UNIT
+        if r3 == dxl.COMM_SUCCESS:
+            h.hardware_error = int(e)
+        return h

@@ -1,0 +1,302 @@
+"""A Dynamixel Protocol 2.0 servo chain, simulated behind a pseudo-terminal.
+
+    sim = SimulatedServoChain(head.servos)        # one simulated servo per head servo
+    sim.start()
+    bus = DynamixelBus(head.servos, port=sim.port)   # the real dynamixel-sdk, a real serial port path
+    ...
+    sim.positions()                                # actual positions, for the simulated head
+    sim.faults.drop_rate = 0.1; sim.faults.silent_ids.add(22); sim.overheat(5)
+    sim.stop()
+
+It answers PING, READ, WRITE, SYNC_READ, SYNC_WRITE and REBOOT with status
+packets (CRC-16, byte stuffing, error byte), keeps an X-series control table
+per servo, and moves each servo toward its goal at no more than its speed
+while torque is on. Faults: dropped and corrupted replies, a servo that stops
+answering, overheating (hardware error bit, alert bit in every status).
+"""
+import os
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from emo_servo_driver.control_table import MODEL_NUMBERS, X_SERIES
+
+HEADER = b'\xff\xff\xfd\x00'
+BROADCAST = 0xFE
+INST_PING, INST_READ, INST_WRITE, INST_REBOOT = 0x01, 0x02, 0x03, 0x08
+INST_STATUS, INST_SYNC_READ, INST_SYNC_WRITE = 0x55, 0x82, 0x83
+ERR_INSTRUCTION, ERR_CRC, ERR_DATA_LENGTH, ERR_ACCESS = 0x02, 0x03, 0x05, 0x07
+ALERT = 0x80
+
+
+def _crc_table():
+    table = []
+    for i in range(256):
+        crc = i << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x8005) if crc & 0x8000 else crc << 1
+        table.append(crc & 0xFFFF)
+    return table
+
+
+_CRC = _crc_table()
+
+
+def crc16(data: bytes) -> int:
+    """CRC-16 of Protocol 2.0 (polynomial 0x8005, initial 0)."""
+    crc = 0
+    for b in data:
+        crc = ((crc << 8) ^ _CRC[((crc >> 8) ^ b) & 0xFF]) & 0xFFFF
+    return crc
+
+
+def stuff(payload: bytes) -> bytes:
+    """Byte stuffing: FF FF FD inside a packet becomes FF FF FD FD."""
+    return payload.replace(b'\xff\xff\xfd', b'\xff\xff\xfd\xfd')
+
+
+def unstuff(payload: bytes) -> bytes:
+    return payload.replace(b'\xff\xff\xfd\xfd', b'\xff\xff\xfd')
+
+
+def status_packet(dxl_id: int, error: int, params: bytes = b'') -> bytes:
+    body = stuff(bytes([INST_STATUS, error]) + params)
+    length = len(body) + 2
+    pkt = HEADER + bytes([dxl_id, length & 0xFF, length >> 8]) + body
+    crc = crc16(pkt)
+    return pkt + bytes([crc & 0xFF, crc >> 8])
+
+
+@dataclass
+class Faults:
+    drop_rate: float = 0.0          # share of replies never sent
+    corrupt_rate: float = 0.0       # share of replies with a wrong CRC
+    silent_ids: set = field(default_factory=set)   # servos that stopped answering
+    seed: int = 0
+
+
+class SimServo:
+    """One servo: its control table and motion."""
+
+    def __init__(self, dxl_id: int, model: str, position: float, speed_ticks_s: float):
+        self.mem = bytearray(256)
+        self.id, self.speed = dxl_id, speed_ticks_s
+        self._put('model_number', MODEL_NUMBERS.get(model, 1020))
+        self._put('id', dxl_id)
+        self._put('baud_rate', 3)
+        self._put('operating_mode', 3)
+        self._put('present_input_voltage', 120)
+        self._put('present_temperature', 32)
+        self.position = float(position)
+        self._put('goal_position', int(round(position)))
+        self._put('present_position', int(round(position)))
+        self._t = time.monotonic()
+        self.lock = threading.Lock()
+
+    def _put(self, name: str, value: int) -> None:
+        addr, size = X_SERIES[name]
+        self.mem[addr:addr + size] = (int(value) & ((1 << (8 * size)) - 1)).to_bytes(size, 'little')
+
+    def _get(self, name: str) -> int:
+        addr, size = X_SERIES[name]
+        v = int.from_bytes(self.mem[addr:addr + size], 'little')
+        return v - (1 << 32) if size == 4 and v >= (1 << 31) else v
+
+    def advance(self) -> None:
+        """Move toward the goal for the time since the last call, at most `speed` ticks/s."""
+        now = time.monotonic()
+        dt, self._t = now - self._t, now
+        moving = False
+        if self._get('torque_enable'):
+            goal = self._get('goal_position')
+            step = np.clip(goal - self.position, -self.speed * dt, self.speed * dt)
+            self.position += step
+            moving = abs(goal - self.position) > 1
+            self._put('present_velocity', int(round(step / max(dt, 1e-6) / 58.6)))  # 0.229 rpm units
+        self._put('present_position', int(round(self.position)))
+        self._put('moving', int(moving))
+
+    def read(self, addr: int, length: int) -> bytes:
+        with self.lock:
+            self.advance()
+            return bytes(self.mem[addr:addr + length])
+
+    def write(self, addr: int, data: bytes) -> int:
+        """Write into the control table; returns a Protocol 2.0 error number (0 = fine)."""
+        with self.lock:
+            self.advance()
+            if addr + len(data) > len(self.mem):
+                return ERR_DATA_LENGTH
+            goal_addr, _ = X_SERIES['goal_position']
+            torque_addr, _ = X_SERIES['torque_enable']
+            if addr == X_SERIES['model_number'][0]:
+                return ERR_ACCESS
+            self.mem[addr:addr + len(data)] = data
+            if addr <= torque_addr < addr + len(data) and not self._get('torque_enable'):
+                self._put('goal_position', int(round(self.position)))  # torque off: the servo goes limp where it is
+            if addr <= goal_addr < addr + len(data):
+                pass  # motion follows in advance()
+            return 0
+
+    @property
+    def alert(self) -> int:
+        return ALERT if self._get('hardware_error_status') else 0
+
+
+class SimulatedServoChain:
+    """Simulated servos on one pseudo-terminal; `port` is the serial device path to open."""
+
+    def __init__(self, servos, speed_scale: float = 1.0, faults: Faults = None):
+        self.servos = {s.id: SimServo(s.id, s.model, s.calm, s.max_velocity * 1.2 * speed_scale) for s in servos}
+        self.order = [s.id for s in servos]
+        self.faults = faults or Faults()
+        self._rng = random.Random(self.faults.seed)
+        self._master = self._slave = None
+        self._thread = None
+        self._stop = threading.Event()
+        self.port = None
+        self.packets = 0
+        self.bad_packets = 0
+
+    def start(self) -> 'SimulatedServoChain':
+        import tty
+        self._master, self._slave = os.openpty()
+        tty.setraw(self._slave)
+        self.port = os.ttyname(self._slave)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._serve, name='dxl-sim', daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2.0)
+        for fd in (self._master, self._slave):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._master = self._slave = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # --- what the rest of the simulation reads -------------------------------------------
+    def positions(self) -> np.ndarray:
+        """Actual positions (ticks) in the order of the servos given."""
+        out = []
+        for i in self.order:
+            with self.servos[i].lock:
+                self.servos[i].advance()
+                out.append(self.servos[i].position)
+        return np.array(out)
+
+    def torque(self) -> np.ndarray:
+        return np.array([self.servos[i]._get('torque_enable') for i in self.order], dtype=bool)
+
+    def overheat(self, dxl_id: int, temperature_c: int = 82) -> None:
+        s = self.servos[dxl_id]
+        with s.lock:
+            s._put('present_temperature', temperature_c)
+            s._put('hardware_error_status', s._get('hardware_error_status') | (1 << 2))
+            s._put('torque_enable', 0)  # X-series shut down torque on an overheating error
+
+    # --- the wire ------------------------------------------------------------------------
+    def _serve(self) -> None:
+        import select
+        buf = bytearray()
+        while not self._stop.is_set():
+            try:
+                ready, _, _ = select.select([self._master], [], [], 0.05)
+                if not ready:
+                    continue
+                chunk = os.read(self._master, 4096)
+            except OSError:
+                return
+            buf += chunk
+            while True:
+                pkt = self._take_packet(buf)
+                if pkt is None:
+                    break
+                self._handle(*pkt)
+
+    def _take_packet(self, buf: bytearray):
+        """(id, instruction, params) of the first whole packet in buf, removing it; None if incomplete."""
+        start = buf.find(HEADER)
+        if start < 0:
+            del buf[:max(0, len(buf) - 3)]
+            return None
+        del buf[:start]
+        if len(buf) < 7:
+            return None
+        length = buf[5] | (buf[6] << 8)
+        total = 7 + length
+        if len(buf) < total:
+            return None
+        raw = bytes(buf[:total])
+        del buf[:total]
+        self.packets += 1
+        if crc16(raw[:-2]) != (raw[-2] | (raw[-1] << 8)):
+            self.bad_packets += 1
+            if raw[4] != BROADCAST and raw[4] in self.servos:
+                self._reply(raw[4], ERR_CRC)
+            return None
+        body = unstuff(raw[7:-2])
+        return raw[4], body[0], body[1:]
+
+    def _send(self, data: bytes) -> None:
+        try:
+            os.write(self._master, data)
+        except OSError:
+            pass
+
+    def _reply(self, dxl_id: int, error: int, params: bytes = b'') -> None:
+        if dxl_id in self.faults.silent_ids:
+            return
+        if self._rng.random() < self.faults.drop_rate:
+            return
+        pkt = bytearray(status_packet(dxl_id, error | self.servos[dxl_id].alert, params))
+        if self._rng.random() < self.faults.corrupt_rate:
+            pkt[-1] ^= 0x5A
+        self._send(bytes(pkt))
+
+    def _handle(self, dxl_id: int, inst: int, params: bytes) -> None:
+        targets = self.order if dxl_id == BROADCAST else ([dxl_id] if dxl_id in self.servos else [])
+        if inst == INST_PING:
+            for i in targets:
+                model = self.servos[i]._get('model_number')
+                self._reply(i, 0, bytes([model & 0xFF, model >> 8, 52]))
+        elif inst == INST_READ and dxl_id in self.servos and len(params) == 4:
+            addr, length = params[0] | (params[1] << 8), params[2] | (params[3] << 8)
+            self._reply(dxl_id, 0, self.servos[dxl_id].read(addr, length))
+        elif inst == INST_WRITE and dxl_id in self.servos and len(params) >= 3:
+            err = self.servos[dxl_id].write(params[0] | (params[1] << 8), params[2:])
+            self._reply(dxl_id, err)
+        elif inst == INST_SYNC_READ and len(params) >= 5:
+            addr, length = params[0] | (params[1] << 8), params[2] | (params[3] << 8)
+            for i in params[4:]:
+                if i in self.servos:
+                    self._reply(i, 0, self.servos[i].read(addr, length))
+        elif inst == INST_SYNC_WRITE and len(params) >= 4:
+            addr, length = params[0] | (params[1] << 8), params[2] | (params[3] << 8)
+            rest = params[4:]
+            for k in range(0, len(rest) - length, length + 1):
+                i = rest[k]
+                if i in self.servos:
+                    self.servos[i].write(addr, rest[k + 1:k + 1 + length])
+        elif inst == INST_REBOOT and dxl_id in self.servos:
+            s = self.servos[dxl_id]
+            with s.lock:
+                s._put('hardware_error_status', 0)
+                s._put('torque_enable', 0)
+            self._reply(dxl_id, 0)
+        elif dxl_id in self.servos:
+            self._reply(dxl_id, ERR_INSTRUCTION)

@@ -1,0 +1,209 @@
+"""The head description: servos, their limits and calm pose, the 11-command map, gaze, constraints.
+
+    head = load_head('config/emo_head.yaml')          # or load_head() for the built-in Emo head
+    goals = head.commands_to_goals(head.calm_commands) # == head.calm, in servo ticks
+
+Configuration is data: a new head is a new YAML file (see config/emo_head.yaml
+and the README). Everything is checked once, at load, and every problem is
+reported at once (duplicate ids, min > max, calm outside its range, unknown
+names, a calm face that breaks a constraint, ...).
+"""
+from dataclasses import dataclass
+from importlib import resources
+from typing import Dict, List
+
+import numpy as np
+import yaml
+
+# The 11 commands of emo_msgs/MotorCommands, in message order (2 eyebrow, 2 eyelid, 6 mouth, 1 jaw).
+COMMAND_NAMES = ('brow_inner', 'brow_outer', 'eyelid_upper', 'eyelid_lower', 'lip_upper', 'lip_lower',
+                 'lip_side', 'lip_pucker', 'corner_raise', 'corner_stretch', 'jaw')
+GROUPS = ('neck', 'gaze', 'upper_face', 'mouth')
+FACIAL_GROUPS = ('upper_face', 'mouth')
+
+
+class HeadConfigError(ValueError):
+    """The head description is invalid; the message lists every problem found."""
+
+
+@dataclass(frozen=True)
+class Servo:
+    name: str
+    id: int
+    model: str
+    group: str
+    min: int
+    max: int
+    calm: int
+    direction: int
+    max_velocity: float
+
+
+@dataclass(frozen=True)
+class Constraint:
+    name: str
+    coefficients: np.ndarray   # (11,)
+    max: float
+
+
+@dataclass
+class Head:
+    name: str
+    servos: List[Servo]
+    command_calm: np.ndarray        # (11,)
+    command_weights: np.ndarray     # (n_servos, 11) weight of each command on each servo
+    gaze: dict
+    constraints: List[Constraint]
+    extreme_hold: dict
+
+    def __post_init__(self):
+        self.names = [s.name for s in self.servos]
+        self.ids = np.array([s.id for s in self.servos])
+        self.min = np.array([s.min for s in self.servos], dtype=np.float64)
+        self.max = np.array([s.max for s in self.servos], dtype=np.float64)
+        self.calm = np.array([s.calm for s in self.servos], dtype=np.float64)
+        self.direction = np.array([s.direction for s in self.servos], dtype=np.float64)
+        self.max_velocity = np.array([s.max_velocity for s in self.servos], dtype=np.float64)
+        self.index: Dict[str, int] = {n: i for i, n in enumerate(self.names)}
+        self.facial = np.array([s.group in FACIAL_GROUPS for s in self.servos])
+
+    @property
+    def calm_commands(self) -> np.ndarray:
+        return self.command_calm.copy()
+
+    def command_offsets(self, commands: np.ndarray) -> np.ndarray:
+        """Each command's signed share of the way from its calm value to 1 (or to 0), in [-1, 1]."""
+        c, c0 = np.asarray(commands, dtype=np.float64), self.command_calm
+        up = np.where(c0 < 1.0, (c - c0) / np.where(c0 < 1.0, 1.0 - c0, 1.0), 0.0)
+        down = np.where(c0 > 0.0, (c - c0) / np.where(c0 > 0.0, c0, 1.0), 0.0)
+        return np.clip(np.where(c >= c0, up, down), -1.0, 1.0)
+
+    def commands_to_goals(self, commands: np.ndarray, base: np.ndarray = None) -> np.ndarray:
+        """Servo goals (ticks) of the facial servos for 11 commands; other servos keep `base` (calm)."""
+        move = (self.command_weights @ self.command_offsets(commands)) * self.direction
+        move = np.clip(move, -1.0, 1.0)
+        goals = np.where(move >= 0, self.calm + move * (self.max - self.calm), self.calm + move * (self.calm - self.min))
+        base = self.calm if base is None else np.asarray(base, dtype=np.float64)
+        return np.clip(np.where(self.facial, goals, base), self.min, self.max)
+
+    def violations(self, commands: np.ndarray, tol: float = 1e-6) -> List[str]:
+        """Names of the constraints these commands break."""
+        c = np.asarray(commands, dtype=np.float64)
+        return [k.name for k in self.constraints if k.coefficients @ c > k.max + tol]
+
+
+def _check_servo(raw: dict, i: int, errors: list, known_models) -> Servo:
+    where = f"servos[{i}] ({raw.get('name', '?')})" if isinstance(raw, dict) else f'servos[{i}]'
+    if not isinstance(raw, dict):
+        errors.append(f'{where}: expected a mapping')
+        return None
+    need = ('name', 'id', 'model', 'group', 'min', 'max', 'calm', 'direction', 'max_velocity')
+    missing = [k for k in need if k not in raw]
+    if missing:
+        errors.append(f'{where}: missing {", ".join(missing)}')
+        return None
+    s = Servo(str(raw['name']), int(raw['id']), str(raw['model']), str(raw['group']), int(raw['min']),
+              int(raw['max']), int(raw['calm']), int(raw['direction']), float(raw['max_velocity']))
+    if not 0 <= s.id <= 252:
+        errors.append(f'{where}: id {s.id} outside 0..252')
+    if known_models is not None and s.model not in known_models:
+        errors.append(f'{where}: unknown model {s.model!r} (known: {", ".join(sorted(known_models))})')
+    if s.group not in GROUPS:
+        errors.append(f'{where}: group {s.group!r} is not one of {GROUPS}')
+    if s.min >= s.max:
+        errors.append(f'{where}: min {s.min} >= max {s.max}')
+    elif not s.min <= s.calm <= s.max:
+        errors.append(f'{where}: calm {s.calm} outside [{s.min}, {s.max}]')
+    if s.direction not in (1, -1):
+        errors.append(f'{where}: direction must be 1 or -1, got {s.direction}')
+    if s.max_velocity <= 0:
+        errors.append(f'{where}: max_velocity must be positive')
+    return s
+
+
+def parse_head(doc: dict, known_models=None) -> Head:
+    """A Head from a parsed YAML document; raises HeadConfigError listing every problem."""
+    errors = []
+    if not isinstance(doc, dict):
+        raise HeadConfigError('head description: expected a YAML mapping at the top')
+    servos = [_check_servo(r, i, errors, known_models) for i, r in enumerate(doc.get('servos') or [])]
+    servos = [s for s in servos if s is not None]
+    if not servos:
+        errors.append('servos: none given')
+    for attr in ('name', 'id'):
+        seen = {}
+        for s in servos:
+            seen.setdefault(getattr(s, attr), []).append(s.name)
+        errors += [f'duplicate servo {attr} {k!r}: {", ".join(v)}' for k, v in seen.items() if len(v) > 1]
+    index = {s.name: i for i, s in enumerate(servos)}
+    group = {s.name: s.group for s in servos}
+
+    commands = doc.get('commands') or {}
+    unknown = [c for c in commands if c not in COMMAND_NAMES]
+    missing = [c for c in COMMAND_NAMES if c not in commands]
+    if unknown:
+        errors.append(f'commands: unknown {", ".join(unknown)} (the 11 are {", ".join(COMMAND_NAMES)})')
+    if missing:
+        errors.append(f'commands: missing {", ".join(missing)}')
+    calm = np.zeros(len(COMMAND_NAMES))
+    weights = np.zeros((len(servos), len(COMMAND_NAMES)))
+    for k, name in enumerate(COMMAND_NAMES):
+        spec = commands.get(name) or {}
+        calm[k] = float(spec.get('calm', 0.0))
+        if not 0.0 <= calm[k] <= 1.0:
+            errors.append(f'commands.{name}: calm {calm[k]} outside [0, 1]')
+        for servo, w in (spec.get('servos') or {}).items():
+            if servo not in index:
+                errors.append(f'commands.{name}: unknown servo {servo!r}')
+            elif group[servo] not in FACIAL_GROUPS:
+                errors.append(f'commands.{name}: servo {servo} is {group[servo]}, not a facial servo')
+            elif not -1.0 <= float(w) <= 1.0:
+                errors.append(f'commands.{name}: weight {w} of {servo} outside [-1, 1]')
+            else:
+                weights[index[servo], k] = float(w)
+
+    gaze = doc.get('gaze') or {}
+    for key in ('eye_yaw', 'eye_pitch'):
+        for servo in gaze.get(key) or []:
+            if servo not in index:
+                errors.append(f'gaze.{key}: unknown servo {servo!r}')
+    for key in ('neck_yaw', 'neck_pitch'):
+        if gaze.get(key) is not None and gaze[key] not in index:
+            errors.append(f'gaze.{key}: unknown servo {gaze[key]!r}')
+
+    constraints = []
+    for i, raw in enumerate(doc.get('constraints') or []):
+        coef = np.zeros(len(COMMAND_NAMES))
+        for name, a in (raw.get('coefficients') or {}).items():
+            if name not in COMMAND_NAMES:
+                errors.append(f"constraints[{i}] ({raw.get('name', '?')}): unknown command {name!r}")
+            else:
+                coef[COMMAND_NAMES.index(name)] = float(a)
+        k = Constraint(str(raw.get('name', f'constraint_{i}')), coef, float(raw.get('max', 0.0)))
+        if k.coefficients @ calm > k.max + 1e-9:
+            errors.append(f'constraints[{i}] ({k.name}): the calm face breaks it')
+        constraints.append(k)
+    hold = {'margin': 0.05, 'max_seconds': 3.0, 'release': 0.15, **(doc.get('extreme_hold') or {})}
+    if not 0 < hold['margin'] < hold['release'] < 0.5 or hold['max_seconds'] <= 0:
+        errors.append('extreme_hold: needs 0 < margin < release < 0.5 and max_seconds > 0')
+    if errors:
+        raise HeadConfigError('invalid head description:\n  ' + '\n  '.join(errors))
+    return Head(str(doc.get('name', 'head')), servos, calm, weights, gaze, constraints, hold)
+
+
+def default_head_path() -> str:
+    return str(resources.files('emo_servo_driver').joinpath('data', 'emo_head.yaml'))
+
+
+def load_head(path: str = None) -> Head:
+    """Load and validate a head description (default: the built-in Emo head)."""
+    from emo_servo_driver.control_table import CONTROL_TABLES
+    path = path or default_head_path()
+    try:
+        with open(path) as f:
+            doc = yaml.safe_load(f)
+    except OSError as err:
+        raise HeadConfigError(f'cannot read head description {path}: {err}') from err
+    except yaml.YAMLError as err:
+        raise HeadConfigError(f'head description {path} is not valid YAML: {err}') from err
+    return parse_head(doc, set(CONTROL_TABLES))
