@@ -61,6 +61,7 @@ class DriverNode(LifecycleNode):
         self.commands = None
         self.command_time = -math.inf
         self.command_stamp = None
+        self._unwritten_stamp = None
         self.face = None
         self.face_time = -math.inf
         self.estopped = False
@@ -148,6 +149,7 @@ class DriverNode(LifecycleNode):
         self.commands = self.safety.project(values)
         self.command_time = time.monotonic()
         self.command_stamp = msg.header.stamp
+        self._unwritten_stamp = msg.header.stamp  # latency: until its goals are on the bus
 
     def on_face(self, msg: FaceLandmarks) -> None:
         self.face = face_center(msg.image_xy, msg.image_width, msg.image_height) if msg.face_detected else None
@@ -180,8 +182,12 @@ class DriverNode(LifecycleNode):
         goals = self.safety.step(self.head.commands_to_goals(commands, base), dt)
         try:
             self.bus.sync_write_goals(goals)
-            if fresh and self.command_stamp is not None:
-                self.latency_ms.append((t0 - self.command_time) * 1e3)
+            if fresh and self._unwritten_stamp is not None:
+                # Command stamp (its source image's capture time, or its creation) -> goal written.
+                stamp = self._unwritten_stamp
+                now = self.get_clock().now().nanoseconds
+                self.latency_ms.append((now - stamp.sec * 1_000_000_000 - stamp.nanosec) / 1e6)
+                self._unwritten_stamp = None
             self.positions = self.bus.sync_read_positions()
             self._read_some_health()
         except BusError as err:
@@ -294,7 +300,8 @@ class DriverNode(LifecycleNode):
                   'rejected_commands': self.rejected, 'bus_errors': self.bus_errors,
                   'sync_reads': stats.reads if stats else 0, 'read_failures': stats.read_failures if stats else 0,
                   'cycle_ms_p50': f'{np.percentile(self.cycle_ms, 50):.2f}' if self.cycle_ms else 'nan',
-                  'command_to_goal_ms_p99': f'{np.percentile(self.latency_ms, 99):.2f}' if self.latency_ms else 'nan'}
+                  'stamp_to_goal_ms_p50': f'{np.percentile(self.latency_ms, 50):.2f}' if self.latency_ms else 'nan',
+                  'stamp_to_goal_ms_p99': f'{np.percentile(self.latency_ms, 99):.2f}' if self.latency_ms else 'nan'}
         top.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
         statuses.append(top)
         for i, servo in enumerate(self.head.servos if self.head else []):

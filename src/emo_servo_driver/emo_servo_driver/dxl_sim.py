@@ -300,3 +300,34 @@ class SimulatedServoChain:
             self._reply(dxl_id, 0)
         elif dxl_id in self.servos:
             self._reply(dxl_id, ERR_INSTRUCTION)
+
+
+def main(argv=None) -> None:
+    """Run a simulated chain for a head on its own pty, as if it were hardware:
+
+        python -m emo_servo_driver.dxl_sim [--head my_head.yaml]     # prints the port, e.g. /dev/pts/3
+        ros2 run emo_servo_driver driver_node --ros-args -p bus:=dynamixel -p port:=/dev/pts/3
+    """
+    import argparse
+    import signal
+    from emo_servo_driver.head import load_head
+    parser = argparse.ArgumentParser(description=main.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--head', default=None, help='head description YAML (default: Emo)')
+    parser.add_argument('--drop-rate', type=float, default=0.0)
+    parser.add_argument('--corrupt-rate', type=float, default=0.0)
+    args = parser.parse_args(argv)
+    head = load_head(args.head)
+    sim = SimulatedServoChain(head.servos, faults=Faults(args.drop_rate, args.corrupt_rate)).start()
+    print(sim.port, flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *a: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    sim.stop()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,117 @@
+"""The simulated Dynamixel chain speaks Protocol 2.0 well enough for the real dynamixel-sdk."""
+import time
+
+import numpy as np
+import pytest
+
+dxl = pytest.importorskip('dynamixel_sdk')
+from emo_servo_driver.bus import BusError, DynamixelBus  # noqa: E402
+from emo_servo_driver.control_table import X_SERIES, decode_hardware_error  # noqa: E402
+from emo_servo_driver.dxl_sim import Faults, SimulatedServoChain, crc16, status_packet, stuff, unstuff  # noqa: E402
+from emo_servo_driver.head import load_head  # noqa: E402
+
+HEAD = load_head()
+
+
+@pytest.fixture
+def chain():
+    sim = SimulatedServoChain(HEAD.servos, faults=Faults(seed=1)).start()
+    bus = DynamixelBus(HEAD.servos, sim.port, latency_timer_ms=8)
+    assert bus.connect() == []
+    yield sim, bus
+    bus.disconnect()
+    sim.stop()
+
+
+def test_crc_matches_the_protocol_reference():
+    # ROBOTIS e-Manual example: ping instruction packet to ID 1 ends with CRC 0x4E19 (bytes 19 4E).
+    assert crc16(bytes.fromhex('FFFFFD0001030001')) == 0x4E19
+
+
+def test_byte_stuffing_round_trip():
+    payload = b'\x01\xff\xff\xfd\x02'
+    assert stuff(payload) == b'\x01\xff\xff\xfd\xfd\x02' and unstuff(stuff(payload)) == payload
+    pkt = status_packet(3, 0, b'\xff\xff\xfd')
+    assert b'\xff\xff\xfd\xfd' in pkt[4:]
+
+
+def test_sdk_ping_read_write(chain):
+    sim, bus = chain
+    model, result, error = bus.packet.ping(bus.port, 5)
+    assert (result, error, model) == (dxl.COMM_SUCCESS, 0, 1020)
+    result, error = bus.packet.write1ByteTxRx(bus.port, 5, X_SERIES['led'][0], 1)
+    assert (result, error) == (dxl.COMM_SUCCESS, 0)
+    value, result, _ = bus.packet.read1ByteTxRx(bus.port, 5, X_SERIES['led'][0])
+    assert (value, result) == (1, dxl.COMM_SUCCESS)
+    _, result, error = bus.packet.read4ByteTxRx(bus.port, 99, X_SERIES['present_position'][0])
+    assert result == dxl.COMM_RX_TIMEOUT          # no servo 99 on the chain
+    result, error = bus.packet.write2ByteTxRx(bus.port, 5, X_SERIES['model_number'][0], 7)
+    assert error != 0                              # read-only address: the status packet says so
+
+
+def test_sync_write_moves_servos_at_their_speed_and_sync_read_sees_it(chain):
+    sim, bus = chain
+    bus.enable_torque(True)
+    goals = HEAD.calm + 200 * np.where(HEAD.max - HEAD.calm > 200, 1, -1)
+    t0 = time.monotonic()
+    bus.sync_write_goals(goals)
+    time.sleep(0.05)
+    early = bus.sync_read_positions()
+    elapsed = time.monotonic() - t0
+    assert np.all(np.abs(early - HEAD.calm) <= HEAD.max_velocity * 1.2 * elapsed + 2)   # not faster than the servo
+    time.sleep(0.6)
+    assert np.allclose(bus.sync_read_positions(), goals, atol=2)
+    assert np.allclose(sim.positions(), goals, atol=2)
+
+
+def test_torque_off_leaves_servos_where_they_are(chain):
+    sim, bus = chain
+    bus.enable_torque(False)
+    bus.sync_write_goals(HEAD.max)
+    time.sleep(0.2)
+    assert np.allclose(sim.positions(), HEAD.calm, atol=1) and not sim.torque().any()
+
+
+def test_a_silent_servo_is_reported_and_the_rest_keep_working(chain):
+    sim, bus = chain
+    sim.faults.silent_ids.add(HEAD.servos[10].id)
+    for _ in range(5):
+        pos = bus.sync_read_positions()
+    assert np.isnan(pos[10]) and np.isfinite(np.delete(pos, 10)).all()
+    assert bus.stats.missing[HEAD.servos[10].name] >= 3
+    sim.faults.silent_ids.clear()
+    for _ in range(bus.REPROBE_CYCLES + 1):
+        pos = bus.sync_read_positions()
+    assert np.isfinite(pos).all()                  # probed again and back in the chain
+
+
+def test_packet_loss_and_corruption_cost_some_reads_not_the_bus(chain):
+    sim, bus = chain
+    sim.faults.drop_rate, sim.faults.corrupt_rate = 0.05, 0.05
+    reads = np.array([bus.sync_read_positions() for _ in range(40)])
+    missing = np.isnan(reads).mean()
+    assert 0.0 < missing < 0.3
+    assert bus.stats.read_failures > 0
+
+
+def test_overheating_shows_in_health(chain):
+    sim, bus = chain
+    sim.overheat(HEAD.servos[0].id)
+    health = bus.read_health_of(0)
+    assert health.temperature_c >= 80 and 'overheating' in decode_hardware_error(health.hardware_error)
+    assert bus.read_health_of(1).hardware_error == 0 and bus.read_health_of(1).voltage_v == pytest.approx(12.0)
+
+
+def test_a_missing_port_is_a_clear_error():
+    bus = DynamixelBus(HEAD.servos, '/dev/ttyUSB_not_here')
+    with pytest.raises(BusError, match='cannot open servo port /dev/ttyUSB_not_here'):
+        bus.connect()
+
+
+def test_an_empty_port_is_a_clear_error():
+    sim = SimulatedServoChain(HEAD.servos, faults=Faults(silent_ids={s.id for s in HEAD.servos})).start()
+    try:
+        with pytest.raises(BusError, match='no servo answered'):
+            DynamixelBus(HEAD.servos, sim.port, latency_timer_ms=2).connect()
+    finally:
+        sim.stop()

@@ -1,0 +1,108 @@
+"""The driver node over real rclpy and DDS, driving the simulated chain through dynamixel-sdk."""
+import threading
+import time
+
+import numpy as np
+import pytest
+
+rclpy = pytest.importorskip('rclpy')
+from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
+from emo_msgs.msg import MotorCommands, Topics  # noqa: E402
+from rclpy.executors import MultiThreadedExecutor  # noqa: E402
+from rclpy.lifecycle import TransitionCallbackReturn  # noqa: E402
+from sensor_msgs.msg import JointState  # noqa: E402
+from std_srvs.srv import Trigger  # noqa: E402
+
+from emo_servo_driver.driver_node import DriverNode  # noqa: E402
+from ros_testing import spin_until  # noqa: E402
+
+pytestmark = pytest.mark.ros
+
+
+@pytest.fixture
+def rig(ros_context):
+    driver = DriverNode(context=ros_context)
+    assert driver.trigger_configure() == TransitionCallbackReturn.SUCCESS
+    assert driver.trigger_activate() == TransitionCallbackReturn.SUCCESS
+    executor = MultiThreadedExecutor(num_threads=2, context=ros_context)
+    executor.add_node(driver)
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner.start()
+    test = rclpy.create_node('driver_test', context=ros_context)
+    got = {'joints': [], 'diag': []}
+    test.create_subscription(JointState, Topics.JOINT_STATES, got['joints'].append, 50)
+    test.create_subscription(DiagnosticArray, Topics.DIAGNOSTICS, got['diag'].append, 50)
+    pub = test.create_publisher(MotorCommands, Topics.MOTOR_COMMANDS, 10)
+    from rclpy.executors import SingleThreadedExecutor
+    local = SingleThreadedExecutor(context=ros_context)
+    local.add_node(test)
+    assert spin_until(local, lambda: pub.get_subscription_count() > 0 and got['joints'], timeout_s=20.0)
+    yield driver, test, local, pub, got
+    executor.shutdown()
+    driver.on_shutdown(None)
+    driver.destroy_node()
+    local.shutdown()
+    test.destroy_node()
+
+
+def send(local, pub, commands, seconds, rate=20.0):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pub.publish(MotorCommands(commands=[float(c) for c in commands]))
+        spin_until(local, lambda: False, timeout_s=1 / rate)
+
+
+def test_commands_reach_the_servos_then_the_watchdog_brings_calm(rig):
+    driver, test, local, pub, got = rig
+    head = driver.head
+    c = head.calm_commands
+    c[10] = 0.9                                                    # jaw open
+    send(local, pub, c, 1.5)
+    jaw = head.index['jaw']
+    target = head.commands_to_goals(driver.safety.project(c))[jaw]
+    assert abs(driver.sim.positions()[jaw] - target) < 10
+    last = got['joints'][-1]
+    assert last.name[jaw] == 'jaw' and last.position[jaw] > 0.3     # radians from centre, jaw open
+    # No more commands: after the watchdog, the face eases back to calm.
+    spin_until(local, lambda: False, timeout_s=driver.p['watchdog_s'] + 1.5)
+    assert abs(driver.sim.positions()[jaw] - head.calm[jaw]) < 10
+
+
+def test_malformed_commands_are_rejected_and_move_nothing(rig):
+    driver, test, local, pub, got = rig
+    before = driver.sim.positions()
+    bad = [float('nan')] + [0.5] * 10
+    send(local, pub, bad, 0.6)
+
+    def reported():
+        return any('rejected MotorCommands' in s.message for d in got['diag'] for s in d.status)
+    assert spin_until(local, reported, timeout_s=3.0)
+    face = driver.head.facial
+    assert np.allclose(driver.sim.positions()[face], before[face], atol=3)
+    assert driver.rejected > 0
+
+
+def test_estop_turns_torque_off_at_once(rig):
+    driver, test, local, pub, got = rig
+    client = test.create_client(Trigger, '/driver_node/estop')
+    assert client.wait_for_service(timeout_sec=5.0)
+    future = client.call_async(Trigger.Request())
+    assert spin_until(local, future.done, timeout_s=5.0)
+    assert future.result().success
+    assert not driver.sim.torque().any()
+    before = driver.sim.positions()
+    c = driver.head.calm_commands
+    c[10] = 1.0
+    send(local, pub, c, 0.5)
+    assert np.allclose(driver.sim.positions(), before, atol=1)  # nothing moves until re-activated
+
+
+def test_deactivate_goes_calm_then_relaxes(rig):
+    driver, test, local, pub, got = rig
+    c = driver.head.calm_commands
+    c[8] = 1.0                                                     # corner raise: a smile
+    send(local, pub, c, 1.0)
+    assert not np.allclose(driver.sim.positions(), driver.head.calm, atol=10)
+    assert driver.trigger_deactivate() == TransitionCallbackReturn.SUCCESS
+    assert np.allclose(driver.sim.positions(), driver.head.calm, atol=15)
+    assert not driver.sim.torque().any()
