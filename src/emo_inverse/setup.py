@@ -32,6 +32,12 @@ setup(
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
+            'inverse_node = emo_inverse.inverse_node:main',
+            'robot_face_node = emo_inverse.robot_face_node:main',
+            'babble = emo_inverse.babbling:main',
+            'babble_node = emo_inverse.babble_node:main',
+            'train = emo_inverse.train:main',
+            'evaluate = emo_inverse.evaluate:main',
         ],
     },
 )

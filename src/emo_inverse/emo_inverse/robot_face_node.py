@@ -1,0 +1,68 @@
+"""Robot face node: the simulated head's face from the actual servo positions.
+
+    ros2 run emo_inverse robot_face_node
+
+Subscribes /emo/joint_states (the driver's present positions), publishes the
+robot's own face on /emo/robot/face/landmarks (emo_msgs/FaceLandmarks, face
+frame only) as a camera in front of the robot would see it. Motor babbling and
+the coexpression timing measurements read it; with a real head, a camera and
+the landmark node publish the same topic instead.
+"""
+import math
+
+import numpy as np
+import rclpy
+from emo_msgs.msg import FaceLandmarks, Topics
+from rcl_interfaces.msg import ParameterDescriptor
+from rclpy._rclpy_pybind11 import RCLError
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from sensor_msgs.msg import JointState
+
+from emo_inverse.simulated_head import SimulatedHead
+
+TICKS_PER_RAD = 4096 / (2 * math.pi)
+
+
+class RobotFaceNode(Node):
+    def __init__(self, **kwargs):
+        super().__init__('robot_face_node', **kwargs)
+        self.declare_parameter('head_config', '', ParameterDescriptor(description='head YAML; empty = Emo'))
+        self.declare_parameter('seed', 0, ParameterDescriptor(description='noise seed of the simulated head'))
+        from emo_servo_driver.head import load_head
+        head = load_head(self.get_parameter('head_config').value or None)
+        self.twin = SimulatedHead(head, seed=self.get_parameter('seed').value)
+        self.head = head
+        self.pub = self.create_publisher(FaceLandmarks, Topics.ROBOT_FACE_LANDMARKS, 10)
+        self.create_subscription(JointState, Topics.JOINT_STATES, self.on_joints, 10)
+
+    def on_joints(self, msg: JointState) -> None:
+        positions = np.full(len(self.head.servos), np.nan)
+        for name, rad in zip(msg.name, msg.position):
+            i = self.head.index.get(name)
+            if i is not None and math.isfinite(rad):
+                positions[i] = rad * TICKS_PER_RAD + 2048
+        face = self.twin.face(positions)
+        out = FaceLandmarks(header=msg.header, face_detected=True, detection_confidence=1.0)
+        out.header.frame_id = 'robot_face_camera'
+        out.face_xy = face.ravel().tolist()
+        self.pub.publish(out)
+
+
+def main(args=None):
+    rclpy.init(args=args)
+    node = RobotFaceNode()
+    try:
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except RCLError:
+        if rclpy.ok():
+            raise
+    finally:
+        node.destroy_node()
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()

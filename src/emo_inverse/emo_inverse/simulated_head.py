@@ -1,0 +1,148 @@
+"""The simulated Emo head (a digital twin): servo positions -> the robot face's 113 landmarks.
+
+    twin = SimulatedHead(load_head(), seed=0)
+    face_xy = twin.face(positions)            # (113, 2) face frame, as the landmark node would see it
+    face_xy = twin.face_of_commands(c)        # the same for 11 commands at rest (servos settled)
+
+It stands in for the robot and the camera looking at it, so the self-model can
+be learned, tested and demonstrated without hardware. It is deliberately not a
+linear map, since soft skin is not:
+- each facial servo moves a patch of skin (Gaussian falloff around the landmarks
+  its linkage pulls), with saturation toward the ends of its travel (tanh);
+- neighbouring actuators couple: an open jaw drags the mouth corners down and
+  damps their raise, stretched corners flatten the lips, closing upper lids pull
+  the lower ones;
+- the left side responds a few percent differently from the right (assembly);
+- measurement noise (landmark jitter, seeded).
+The face frame is the landmark node's (unit: outer-eye-corner distance, y
+down), so the robot's face and a person's are comparable after normalization.
+"""
+import json
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+
+@lru_cache(maxsize=None)
+def robot_face_model():
+    """(rest face (113, 2), vertex ids, groups as row indices) of the simulated head."""
+    data = json.loads(resources.files('emo_inverse').joinpath('data', 'robot_face.json').read_text())
+    ids = list(data['vertex_ids'])
+    rows = {k: np.array([ids.index(v) for v in vs]) for k, vs in data['groups'].items()}
+    return np.array(data['face_xy']), ids, rows
+
+
+def _rows(*vertices):
+    ids = robot_face_model()[1]
+    return np.array([ids.index(v) for v in vertices if v in ids])
+
+
+def _patch(face, rows, center, width):
+    """Weights (113,) of a skin patch: the listed rows, falling off around `center`."""
+    w = np.zeros(len(face))
+    d2 = np.sum((face[rows] - center) ** 2, axis=1)
+    w[rows] = np.exp(-d2 / (2 * width ** 2))
+    return w
+
+
+class SimulatedHead:
+    NOISE = 0.002  # landmark jitter SD, face units
+
+    def __init__(self, head, seed: int = 0, noise: float = None):
+        self.head = head
+        self.rng = np.random.default_rng(seed)
+        self.noise = self.NOISE if noise is None else noise
+        face, ids, rows = robot_face_model()
+        self.rest = face
+        side = np.where(face[:, 0] < 0, 'r', 'l')  # x < 0: the robot's right, on the image's left
+        asym = np.random.default_rng(1234 + seed)
+        self.gain = {'r': 1.0, 'l': 1.0 + asym.uniform(0.03, 0.07)}
+        brow = np.concatenate([rows['right_brow10'], rows['left_brow10']])
+        lid_up = _rows(246, 161, 160, 159, 158, 157, 173, 466, 388, 387, 386, 385, 384, 398)
+        lid_lo = _rows(7, 163, 144, 145, 153, 154, 155, 249, 390, 373, 374, 380, 381, 382)
+        lip_up = _rows(0, 37, 39, 40, 185, 267, 269, 270, 409, 13, 82, 81, 80, 191, 312, 311, 310, 415)
+        lip_lo = _rows(17, 84, 181, 91, 146, 314, 405, 321, 375, 14, 87, 178, 88, 95, 317, 402, 318, 324)
+        lips = rows['lips40']
+        corner = {'r': face[ids.index(61)], 'l': face[ids.index(291)]}
+        chin_y = face[ids.index(152), 1]
+        mouth_y = (corner['r'][1] + corner['l'][1]) / 2
+        # Per facial servo: (weights (113,), direction of skin motion per unit travel (113, 2)).
+        self.fields = {}
+        for s in ('r', 'l'):
+            sign = -1.0 if s == 'r' else 1.0             # outward in x
+            on = side == s
+            bx = face[brow, 0]
+            inner = np.zeros(len(face))
+            inner[brow] = np.clip(1 - np.abs(bx) / 0.7, 0, 1)
+            outer = np.zeros(len(face))
+            outer[brow] = np.clip(np.abs(bx) / 0.7, 0, 1)
+            up = np.array([0.0, -1.0])
+            self.fields[f'brow_inner_{s}'] = (inner * on, np.tile(up * 0.12, (113, 1)))
+            self.fields[f'brow_outer_{s}'] = (outer * on, np.tile(up * 0.10, (113, 1)))
+            w = np.zeros(len(face)); w[lid_up] = 1.0
+            self.fields[f'lid_upper_{s}'] = (w * on, np.tile(up * 0.07, (113, 1)))
+            w = np.zeros(len(face)); w[lid_lo] = 1.0
+            self.fields[f'lid_lower_{s}'] = (w * on, np.tile(up * 0.035, (113, 1)))
+            w = np.zeros(len(face)); w[lip_up] = 1.0
+            self.fields[f'lip_upper_{s}'] = (w * on, np.tile(up * 0.08, (113, 1)))
+            w = np.zeros(len(face)); w[lip_lo] = 1.0
+            self.fields[f'lip_lower_{s}'] = (w * on, np.tile(-up * 0.09, (113, 1)))
+            w = _patch(face, lips, corner[s], 0.25) * on
+            self.fields[f'lip_side_{s}'] = (w, np.tile(np.array([sign * 0.05, 0.0]), (113, 1)))
+            patch = _patch(face, np.concatenate([lips, rows['jaw21']]), corner[s], 0.18) * on
+            # Five-bar corner linkage: motor a and b together raise, apart stretch.
+            self.fields[f'corner_a_{s}'] = (patch, np.tile(np.array([sign * 0.06, -0.07]), (113, 1)))
+            self.fields[f'corner_b_{s}'] = (patch, np.tile(np.array([-sign * 0.06, -0.07]), (113, 1)))
+        jaw_w = np.zeros(len(face))
+        jaw_rows = rows['jaw21']
+        jaw_w[jaw_rows] = np.clip((face[jaw_rows, 1] - mouth_y) / (chin_y - mouth_y), 0, 1) ** 1.5
+        jaw_w[lip_lo] = 1.0
+        self.fields['jaw'] = (jaw_w, np.tile(np.array([0.0, 0.32]), (113, 1)))
+        self.side = side
+        self.corner_rows = {s: np.flatnonzero(_patch(face, lips, corner[s], 0.18) > 0.3) for s in ('r', 'l')}
+
+    def travel(self, positions: np.ndarray) -> np.ndarray:
+        """Each servo's signed share of its travel from calm, in the command sense (-1..1)."""
+        h = self.head
+        p = np.asarray(positions, dtype=np.float64)
+        up = (p - h.calm) / np.maximum(h.max - h.calm, 1e-9)
+        down = (p - h.calm) / np.maximum(h.calm - h.min, 1e-9)
+        return np.clip(np.where(p >= h.calm, up, down), -1, 1) * h.direction
+
+    def face(self, positions: np.ndarray, noise: bool = True) -> np.ndarray:
+        """The robot's face (113, 2) for servo positions (ticks) in head order; NaN positions = calm."""
+        p = np.where(np.isfinite(positions), positions, self.head.calm)
+        u = self.travel(p)
+        idx = self.head.index
+        sat = np.tanh(1.4 * u) / np.tanh(1.4)  # the skin stiffens toward the ends of travel
+        jaw = max(sat[idx['jaw']], 0.0) if 'jaw' in idx else 0.0
+        d = np.zeros_like(self.rest)
+        for name, (w, vec) in self.fields.items():
+            if name not in idx:
+                continue
+            k = sat[idx[name]]
+            if name == 'jaw':
+                k = jaw
+            if name.startswith('corner_'):
+                k *= 1.0 - 0.4 * jaw  # an open jaw damps the corners
+            d += (w * k)[:, None] * vec
+        for s in ('r', 'l'):
+            rows = self.corner_rows[s]
+            d[rows, 1] += 0.03 * jaw                                 # and drags them down
+            gain = self.gain[s]
+            d[self.side == s] *= gain
+        stretch = 0.0
+        for s in ('r', 'l'):
+            if f'corner_a_{s}' in idx:
+                stretch += abs(sat[idx[f'corner_a_{s}']] - sat[idx[f'corner_b_{s}']]) / 4
+        lips_up = _rows(0, 37, 39, 40, 185, 267, 269, 270, 409)
+        d[lips_up, 1] += 0.02 * stretch                              # stretched corners flatten the lips
+        face = self.rest + d
+        if noise and self.noise > 0:
+            face = face + self.rng.normal(0, self.noise, face.shape)
+        return face.astype(np.float32)
+
+    def face_of_commands(self, commands: np.ndarray, noise: bool = True) -> np.ndarray:
+        """The settled face for 11 commands (servos at their mapped goals, calm gaze)."""
+        return self.face(self.head.commands_to_goals(commands), noise)
