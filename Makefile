@@ -11,7 +11,7 @@ export ROS_LOCALHOST_ONLY ?= 1
 ENV := source $(ROOT)/tools/env.sh
 COLCON_BUILD := colcon build --base-paths src --event-handlers console_direct- summary+
 
-.PHONY: setup build test bench lock clean
+.PHONY: setup build test bench demo lock clean
 
 setup:
 	tools/setup.sh
@@ -23,6 +23,11 @@ build: setup
 test: build
 	$(ENV)
 	python -m pytest
+
+# The main job: coexpression vs mimicry on the demo camera, simulated servos and head.
+demo: build
+	$(ENV)
+	python -m emo_bringup.demo --out demo_out
 
 bench: build
 	$(ENV)

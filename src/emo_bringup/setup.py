@@ -32,6 +32,8 @@ setup(
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
+            'emo_bringup = emo_bringup.runner:main',
+            'demo = emo_bringup.demo:main',
         ],
     },
 )

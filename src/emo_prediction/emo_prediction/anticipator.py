@@ -75,7 +75,12 @@ class Anticipator:
                                         float(confidence * (0.5 + 0.5 * strength)))
             return self.holding
         if self.holding is not None:
-            if t - self.holding.stamp < self.holding.lead_s:
+            # Hold the prediction for its lead time, unless the person has already gone further
+            # from rest than predicted: then following them is the earlier way to the target.
+            rest = self.detector.rest_face
+            ahead = rest is not None and (np.linalg.norm(face_xy - rest, axis=1).mean()
+                                          >= np.linalg.norm(self.holding.face_xy - rest, axis=1).mean())
+            if t - self.holding.stamp < self.holding.lead_s and not ahead:
                 return self.holding
             self.holding = None
         return follow

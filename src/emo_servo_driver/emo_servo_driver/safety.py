@@ -72,8 +72,11 @@ class SafetyFilter:
     def _limit_time_at_ends(self, t: np.ndarray, dt: float) -> np.ndarray:
         head, hold = self.head, self.head.extreme_hold
         span = head.max - head.min
-        near_low = self.goals <= head.min + hold['margin'] * span
-        near_high = self.goals >= head.max - hold['margin'] * span
+        # An end of travel that is also the calm pose (a closed jaw) is where the servo rests, not an extreme.
+        calm_low = head.calm <= head.min + hold['margin'] * span
+        calm_high = head.calm >= head.max - hold['margin'] * span
+        near_low = (self.goals <= head.min + hold['margin'] * span) & ~calm_low
+        near_high = (self.goals >= head.max - hold['margin'] * span) & ~calm_high
         at_end = near_low | near_high
         self._at_end_s = np.where(at_end, self._at_end_s + max(dt, 0.0), 0.0)
         # A servo that stayed at an end too long rests away from it for as long again.
@@ -81,7 +84,7 @@ class SafetyFilter:
                                    np.maximum(self._cooling_s - max(dt, 0.0), 0.0))
         tired = self._cooling_s > 0
         side_low = self.goals < (head.min + head.max) / 2
-        near_low, near_high = tired & side_low, tired & ~side_low
+        near_low, near_high = tired & side_low & ~calm_low, tired & ~side_low & ~calm_high
         low_release = head.min + hold['release'] * span
         high_release = head.max - hold['release'] * span
         t = np.where(near_low, np.maximum(t, low_release), t)

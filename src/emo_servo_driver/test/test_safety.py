@@ -86,3 +86,12 @@ def test_non_finite_targets_hold_the_last_goals():
     safety = SafetyFilter(HEAD)
     before = safety.goals.copy()
     assert np.allclose(safety.step(np.full(26, np.nan), DT), before)
+
+
+def test_a_calm_pose_at_an_end_is_not_an_extreme():
+    """The jaw rests closed at the end of its range: resting there must not open it."""
+    safety = SafetyFilter(HEAD)
+    jaw = HEAD.index['jaw']
+    for _ in range(int(8.0 / DT)):
+        goals = safety.step(HEAD.calm, DT)
+    assert goals[jaw] == HEAD.calm[jaw]

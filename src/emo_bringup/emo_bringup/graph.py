@@ -1,0 +1,103 @@
+"""The coexpression graph, described once: which nodes, their config files, and what each
+launch argument changes. The launch files and the launch-free runner both read it.
+
+    specs = graph_nodes('coexpress', {'camera': 'demo', 'mode': 'anticipate', 'bus': 'sim'})
+    for spec in specs: spec.package, spec.executable, spec.name, spec.params_file, spec.overrides
+
+eye camera -> landmarks -> predictor -> inverse -> driver (-> robot face, the simulated head)
+"""
+import os
+from dataclasses import dataclass, field
+
+
+@dataclass
+class NodeSpec:
+    package: str
+    executable: str
+    name: str
+    config: str                      # file under emo_bringup/config
+    overrides: dict = field(default_factory=dict)
+
+    @property
+    def params_file(self) -> str:
+        return os.path.join(config_dir(), self.config)
+
+
+def config_dir() -> str:
+    """emo_bringup's config folder: the installed share/, else the source tree."""
+    try:
+        from ament_index_python.packages import get_package_share_directory
+        path = os.path.join(get_package_share_directory('emo_bringup'), 'config')
+        if os.path.isdir(path):
+            return path
+    except Exception:  # not installed (source checkout)
+        pass
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'config')
+
+
+# Launch arguments and their defaults (the same names for `ros2 launch` and the runner).
+ARGUMENTS = {
+    'camera': ('demo', "eye camera source: demo | device | file"),
+    'camera_path': ('', 'the device (0, /dev/video0) or video file when camera is device or file'),
+    'mode': ('anticipate', 'anticipate (coexpression) | mimic (delayed-mimicry baseline)'),
+    'head_config': ('', 'head description YAML; empty = the built-in Emo head'),
+    'bus': ('sim', 'servo bus: sim (simulated Dynamixel chain) | dynamixel'),
+    'port': ('/dev/ttyUSB0', 'serial port of the Dynamixel bus (bus:=dynamixel)'),
+    'record': ('false', 'record an MCAP rosbag2 of the graph topics'),
+    'record_path': ('', 'bag folder (default: emo_<date>_<time>)'),
+    'loop': ('true', 'replay file/demo sources in a loop'),
+}
+
+
+def _bool(value) -> bool:
+    return str(value).lower() in ('1', 'true', 'yes', 'on')
+
+
+def camera_source(args: dict) -> str:
+    camera = args.get('camera', 'demo')
+    if camera == 'demo':
+        return 'demo'
+    if camera in ('device', 'file'):
+        path = args.get('camera_path') or ('0' if camera == 'device' else '')
+        if not path:
+            raise ValueError('camera:=file needs camera_path:=<video file>')
+        return path
+    raise ValueError(f"camera must be demo, device or file, got {camera!r}")
+
+
+def graph_nodes(graph: str, args: dict = None) -> list:
+    """The nodes of a graph ('coexpress', 'mimicry', 'babble') with the launch arguments applied."""
+    a = {k: v[0] for k, v in ARGUMENTS.items()}
+    a.update({k: v for k, v in (args or {}).items() if v is not None})
+    head = {'head_config': a['head_config']} if a['head_config'] else {}
+    driver = NodeSpec('emo_servo_driver', 'driver_node', 'driver_node', 'driver.yaml',
+                      {'bus': a['bus'], 'port': a['port'], **head})
+    robot_face = NodeSpec('emo_inverse', 'robot_face_node', 'robot_face_node', 'robot_face.yaml', dict(head))
+    if graph == 'babble':
+        return [driver, robot_face,
+                NodeSpec('emo_inverse', 'babble_node', 'babble_node', 'babble.yaml', dict(head))]
+    if graph not in ('coexpress', 'mimicry'):
+        raise ValueError(f'unknown graph {graph!r}')
+    mode = 'mimic' if graph == 'mimicry' else a['mode']
+    if mode not in ('anticipate', 'mimic'):
+        raise ValueError(f"mode must be anticipate or mimic, got {mode!r}")
+    return [
+        NodeSpec('emo_perception', 'eye_camera_node', 'eye_camera_left', 'eye_camera.yaml',
+                 {'source': camera_source(a), 'loop': _bool(a['loop'])}),
+        NodeSpec('emo_perception', 'landmark_node', 'landmark_node', 'landmark.yaml'),
+        NodeSpec('emo_prediction', 'predictor_node', 'predictor_node', 'predictor.yaml', {'mode': mode}),
+        NodeSpec('emo_inverse', 'inverse_node', 'inverse_node', 'inverse.yaml'),
+        driver,
+        robot_face,
+    ]
+
+
+# Topics a recording keeps (images are left out: they are large, and the landmarks carry their stamps).
+RECORD_TOPICS = {
+    '/emo/face/landmarks': 'emo_msgs/msg/FaceLandmarks',
+    '/emo/face/anticipated': 'emo_msgs/msg/AnticipatedFace',
+    '/emo/motor_commands': 'emo_msgs/msg/MotorCommands',
+    '/emo/joint_states': 'sensor_msgs/msg/JointState',
+    '/emo/robot/face/landmarks': 'emo_msgs/msg/FaceLandmarks',
+    '/diagnostics': 'diagnostic_msgs/msg/DiagnosticArray',
+}
