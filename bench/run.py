@@ -17,7 +17,7 @@ import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 # Later issues add their benchmarks here, in graph order.
-BENCHMARKS = ['dds_latency', 'landmarks', 'predictor', 'inverse', 'servo']
+BENCHMARKS = ['dds_latency', 'landmarks', 'predictor', 'inverse', 'servo', 'e2e']
 
 
 def machine() -> dict:

@@ -1,0 +1,91 @@
+"""The graph description, the launch files, the recorder and the timing analysis."""
+import pathlib
+
+import numpy as np
+import pytest
+import yaml
+
+from emo_bringup.graph import ARGUMENTS, RECORD_TOPICS, config_dir, graph_nodes
+from emo_bringup.timing import Curves, arrival_gaps
+
+
+def test_the_coexpression_graph_is_the_papers_pipeline():
+    names = [s.name for s in graph_nodes('coexpress')]
+    assert names == ['eye_camera_left', 'landmark_node', 'predictor_node', 'inverse_node', 'driver_node',
+                     'robot_face_node']
+    modes = {g: next(s for s in graph_nodes(g) if s.name == 'predictor_node').overrides['mode']
+             for g in ('coexpress', 'mimicry')}
+    assert modes == {'coexpress': 'anticipate', 'mimicry': 'mimic'}
+
+
+def test_arguments_reach_the_right_nodes():
+    specs = {s.name: s for s in graph_nodes('coexpress', {'camera': 'file', 'camera_path': 'clip.mp4', 'bus': 'dynamixel',
+                                                          'port': '/dev/ttyUSB1', 'head_config': 'h.yaml'})}
+    assert specs['eye_camera_left'].overrides['source'] == 'clip.mp4'
+    assert specs['driver_node'].overrides == {'bus': 'dynamixel', 'port': '/dev/ttyUSB1', 'head_config': 'h.yaml'}
+    assert specs['robot_face_node'].overrides['head_config'] == 'h.yaml'
+    with pytest.raises(ValueError, match='camera_path'):
+        graph_nodes('coexpress', {'camera': 'file'})
+    with pytest.raises(ValueError, match='mode'):
+        graph_nodes('coexpress', {'mode': 'guess'})
+
+
+def test_every_node_has_its_parameter_file_with_its_section():
+    for graph in ('coexpress', 'babble'):
+        for spec in graph_nodes(graph):
+            doc = yaml.safe_load(pathlib.Path(spec.params_file).read_text())
+            assert spec.name in doc and 'ros__parameters' in doc[spec.name], spec.params_file
+            declared = doc[spec.name]['ros__parameters']
+            assert set(spec.overrides) <= set(declared), (spec.name, set(spec.overrides) - set(declared))
+
+
+def test_the_parameter_files_match_what_the_nodes_declare(ros_context):
+    """No parameter in config/ that its node does not declare (a typo would be silently ignored)."""
+    rclpy = pytest.importorskip('rclpy')  # noqa: F841
+    from emo_inverse.inverse_node import InverseNode
+    from emo_prediction.predictor_node import PredictorNode
+    from emo_servo_driver.driver_node import DriverNode
+    for cls, name, cfg in [(PredictorNode, 'predictor_node', 'predictor.yaml'),
+                           (InverseNode, 'inverse_node', 'inverse.yaml'),
+                           (DriverNode, 'driver_node', 'driver.yaml')]:
+        node = cls(context=ros_context)
+        try:
+            doc = yaml.safe_load((pathlib.Path(config_dir()) / cfg).read_text())[name]['ros__parameters']
+            missing = [p for p in doc if not node.has_parameter(p)]
+            assert not missing, (name, missing)
+        finally:
+            node.destroy_node()
+
+
+def test_launch_files_describe_the_same_graph():
+    pytest.importorskip('launch_ros')
+    import importlib.util
+    from launch import LaunchContext
+    path = pathlib.Path(config_dir()).parent / 'launch' / 'coexpress.launch.py'
+    spec = importlib.util.spec_from_file_location('coexpress_launch', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    ld = module.generate_launch_description()
+    declared = {a.name for a in ld.entities if hasattr(a, 'name') and a.__class__.__name__ == 'DeclareLaunchArgument'}
+    assert declared == set(ARGUMENTS)
+    context = LaunchContext()
+    for a in ld.entities:
+        if a.__class__.__name__ == 'DeclareLaunchArgument':
+            a.visit(context)
+    opaque = [a for a in ld.entities if a.__class__.__name__ == 'OpaqueFunction'][0]
+    nodes = opaque.execute(context)
+    assert [n.node_name for n in nodes] == [s.name for s in graph_nodes('coexpress')]
+
+
+def test_arrival_gaps_of_known_curves():
+    t = np.arange(0, 10, 1 / 30)
+    human = np.clip((t - 2) / 0.5, 0, 1) * (t < 6)
+    robot_t = np.arange(0, 10, 1 / 50)
+    robot = np.clip((robot_t - 2.3) / 0.5, 0, 1) * (robot_t < 6.3)
+    result = arrival_gaps(Curves(t, human, robot_t, robot))
+    assert len(result['expressions']) == 1
+    assert result['median_gap_s'] == pytest.approx(0.3, abs=0.06)
+
+
+def test_record_topics_are_emo_and_ros_types():
+    assert all(t.count('/') == 2 for t in RECORD_TOPICS.values())
