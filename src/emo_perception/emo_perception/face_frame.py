@@ -115,7 +115,7 @@ def mesh_to_face_landmarks(mesh, width: int, height: int) -> FaceLandmarkSets:
                             fit_rms=float(np.sqrt((residual ** 2).sum(axis=1).mean())))
 
 
-def fit_confidence(fit_rms: float, tolerance: float = 0.03) -> float:
+def fit_confidence(fit_rms: float, tolerance: float = 0.05) -> float:
     """A [0, 1] confidence from how well the rigid points fit a face.
 
     The legacy FaceMesh solution does not expose its face-presence score, so the
