@@ -106,8 +106,7 @@ def test_deactivate_goes_calm_then_relaxes(rig):
     driver, test, local, pub, got = rig
     c = driver.head.calm_commands
     c[8] = 1.0                                                     # corner raise: a smile
-    send(local, pub, c, 1.0)
-    assert not np.allclose(driver.sim.positions(), driver.head.calm, atol=10)
+    assert send(local, pub, c, 6.0, until=lambda: not np.allclose(driver.sim.positions(), driver.head.calm, atol=30))
     assert driver.trigger_deactivate() == TransitionCallbackReturn.SUCCESS
     assert np.allclose(driver.sim.positions(), driver.head.calm, atol=15)
     assert not driver.sim.torque().any()
