@@ -37,7 +37,8 @@ def stamp_ns(msg) -> int:
 
 def test_camera_to_landmarks_to_a_subscriber(listener, face_video, tmp_path):
     node, executor, got = listener
-    with NodeProcess('emo_perception', 'eye_camera_node', {'eye': 'left', 'source': str(face_video)}, tmp_path) as cam, \
+    with NodeProcess('emo_perception', 'eye_camera_node', {'eye': 'left', 'source': str(face_video), 'loop': False},
+                     tmp_path) as cam, \
             NodeProcess('emo_perception', 'landmark_node', {'eye': 'left'}, tmp_path) as marks:
         assert spin_until(executor, lambda: len(got['landmarks']) >= 30, timeout_s=60.0), marks.log()[-2000:]
         assert cam.alive() and marks.alive()
