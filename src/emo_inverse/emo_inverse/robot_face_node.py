@@ -18,6 +18,7 @@ from rclpy._rclpy_pybind11 import RCLError
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
+from visualization_msgs.msg import MarkerArray
 
 from emo_inverse.simulated_head import SimulatedHead
 
@@ -34,6 +35,7 @@ class RobotFaceNode(Node):
         self.twin = SimulatedHead(head, seed=self.get_parameter('seed').value)
         self.head = head
         self.pub = self.create_publisher(FaceLandmarks, Topics.ROBOT_FACE_LANDMARKS, 10)
+        self.marker_pub = self.create_publisher(MarkerArray, Topics.ROBOT_FACE_MARKERS, 10)
         self.create_subscription(JointState, Topics.JOINT_STATES, self.on_joints, 10)
 
     def on_joints(self, msg: JointState) -> None:
@@ -47,6 +49,9 @@ class RobotFaceNode(Node):
         out.header.frame_id = 'robot_face_camera'
         out.face_xy = face.ravel().tolist()
         self.pub.publish(out)
+        if self.marker_pub.get_subscription_count():
+            from emo_perception.visualization import face_markers
+            self.marker_pub.publish(face_markers(face, out.header, 'robot_face', (0.85, 0.1, 0.1)))
 
 
 def main(args=None):

@@ -23,7 +23,8 @@ from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
 from rclpy.time import Time
-from std_msgs.msg import Header
+from std_msgs.msg import Float32, Header
+from visualization_msgs.msg import MarkerArray
 
 from emo_prediction.anticipator import MODES, Anticipator
 from emo_prediction.detector import DetectorParams
@@ -76,6 +77,9 @@ class PredictorNode(Node):
         self.mode = p['mode']
         self.pub = self.create_publisher(AnticipatedFace, Topics.FACE_ANTICIPATED, QoSProfile(depth=10))
         self.diag_pub = self.create_publisher(DiagnosticArray, Topics.DIAGNOSTICS, 10)
+        self.intensity_pub = self.create_publisher(Float32, Topics.EXPRESSION_INTENSITY, 10)
+        self.lead_pub = self.create_publisher(Float32, Topics.LEAD_TIME, 10)
+        self.marker_pub = self.create_publisher(MarkerArray, Topics.ANTICIPATED_MARKERS, 10)
         self.create_subscription(FaceLandmarks, Topics.FACE_LANDMARKS, self.on_landmarks, QoSProfile(depth=10))
         self.create_timer(1.0, self.publish_diagnostics)
         self.frames = self.no_face = self.malformed = 0
@@ -114,6 +118,11 @@ class PredictorNode(Node):
         reply.lead_time = Duration(sec=int(remaining), nanosec=int((remaining % 1.0) * 1e9))
         reply.face_xy = out.face_xy.ravel().tolist()
         self.pub.publish(reply)
+        self.intensity_pub.publish(Float32(data=float(self.anticipator.detector.activation)))
+        self.lead_pub.publish(Float32(data=float(remaining)))
+        if self.marker_pub.get_subscription_count():
+            from emo_perception.visualization import face_markers
+            self.marker_pub.publish(face_markers(out.face_xy, reply.header, 'anticipated_face', (0.9, 0.5, 0.1)))
         self.step_ms.append((time.perf_counter() - t0) * 1e3)
 
     def publish_diagnostics(self) -> None:

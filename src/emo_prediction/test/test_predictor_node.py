@@ -23,7 +23,10 @@ def rig(ros_context):
     node = rclpy.create_node('predictor_test', context=ros_context)
     executor = SingleThreadedExecutor(context=ros_context)
     executor.add_node(node)
-    got = {'out': [], 'diag': []}
+    got = {'out': [], 'diag': [], 'intensity': [], 'lead': []}
+    from std_msgs.msg import Float32
+    node.create_subscription(Float32, Topics.EXPRESSION_INTENSITY, lambda m: got['intensity'].append(m.data), 100)
+    node.create_subscription(Float32, Topics.LEAD_TIME, lambda m: got['lead'].append(m.data), 100)
     node.create_subscription(AnticipatedFace, Topics.FACE_ANTICIPATED, got['out'].append, 100)
     node.create_subscription(DiagnosticArray, Topics.DIAGNOSTICS, got['diag'].append, 50)
     pub = node.create_publisher(FaceLandmarks, Topics.FACE_LANDMARKS, 100)
@@ -83,6 +86,9 @@ def test_anticipates_the_target_before_the_person_reaches_it(rig, tmp_path):
     # Before the onset it follows the calm face.
     calm = [m for m in got['out'] if seconds(m.header.stamp) < T0 + (clip.onset_start_frame - 2) / 30]
     assert calm and all(m.lead_time.sec == 0 and m.lead_time.nanosec == 0 for m in calm)
+    # rqt_plot topics: the expression intensity rises with the smile; a lead time is shown while predicting.
+    assert max(got['intensity']) > 5 * abs(np.median(got['intensity'][:20])) + 0.005
+    assert max(got['lead']) > 0.1
 
 
 def test_mimic_mode_repeats_the_current_face(rig, tmp_path):

@@ -28,7 +28,7 @@ from rclpy._rclpy_pybind11 import RCLError
 from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from sensor_msgs.msg import JointState
-from std_msgs.msg import Header
+from std_msgs.msg import Float32, Header
 from std_srvs.srv import Trigger
 
 from emo_servo_driver.bus import BusError, DynamixelBus
@@ -99,6 +99,7 @@ class DriverNode(LifecycleNode):
         self.gaze = Gaze(self.head)
         self.joint_pub = self.create_lifecycle_publisher(JointState, Topics.JOINT_STATES, 10)
         self.diag_pub = self.create_publisher(DiagnosticArray, Topics.DIAGNOSTICS, 10)
+        self.latency_pub = self.create_publisher(Float32, Topics.STAMP_TO_GOAL_LATENCY, 10)
         self.create_subscription(MotorCommands, Topics.MOTOR_COMMANDS, self.on_commands, 10)
         self.create_subscription(FaceLandmarks, Topics.FACE_LANDMARKS, self.on_face, 10)
         self.create_service(Trigger, '~/estop', self.on_estop)
@@ -187,6 +188,7 @@ class DriverNode(LifecycleNode):
                 stamp = self._unwritten_stamp
                 now = self.get_clock().now().nanoseconds
                 self.latency_ms.append((now - stamp.sec * 1_000_000_000 - stamp.nanosec) / 1e6)
+                self.latency_pub.publish(Float32(data=float(self.latency_ms[-1])))
                 self._unwritten_stamp = None
             self.positions = self.bus.sync_read_positions()
             self._read_some_health()
