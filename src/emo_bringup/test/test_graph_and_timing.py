@@ -74,7 +74,8 @@ def test_launch_files_describe_the_same_graph():
             a.visit(context)
     opaque = [a for a in ld.entities if a.__class__.__name__ == 'OpaqueFunction'][0]
     nodes = opaque.execute(context)
-    assert [n.node_name for n in nodes] == [s.name for s in graph_nodes('coexpress')]
+    assert [(n.node_package, n.node_executable) for n in nodes] == \
+        [(s.package, s.executable) for s in graph_nodes('coexpress')]
 
 
 def test_arrival_gaps_of_known_curves():

@@ -88,8 +88,10 @@ class DynamixelBus(ServoBus):
         try:
             opened = self.port.openPort()
         except Exception as err:  # pyserial raises SerialException or OSError
+            self.port = None
             raise BusError(f'cannot open servo port {self.port_name}: {err}') from err
         if not opened:
+            self.port = None
             raise BusError(f'cannot open servo port {self.port_name}')
         if not self.port.setBaudRate(self.baudrate):
             raise BusError(f'cannot set baud rate {self.baudrate} on {self.port_name}')

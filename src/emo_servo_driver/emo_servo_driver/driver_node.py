@@ -212,11 +212,11 @@ class DriverNode(LifecycleNode):
         """Ease every servo to its calm pose within its speed limits, then turn torque off."""
         if self.bus is None or self.bus.port is None:
             return
-        if self.safety is None:
-            self.safety = SafetyFilter(self.head, start=self._present_or_calm())
         period = 1.0 / self.p['rate_hz']
         deadline = time.monotonic() + self.p['calm_timeout_s']
         try:
+            if self.safety is None:
+                self.safety = SafetyFilter(self.head, start=self._present_or_calm())
             while time.monotonic() < deadline:
                 goals = self.safety.step(self.head.calm, period)
                 self.bus.sync_write_goals(goals)

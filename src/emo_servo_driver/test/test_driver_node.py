@@ -111,3 +111,14 @@ def test_deactivate_goes_calm_then_relaxes(rig):
     assert driver.trigger_deactivate() == TransitionCallbackReturn.SUCCESS
     assert np.allclose(driver.sim.positions(), driver.head.calm, atol=15)
     assert not driver.sim.torque().any()
+
+
+def test_a_missing_port_fails_configure_clearly_and_shuts_down_cleanly(ros_context):
+    from rclpy.parameter import Parameter
+    driver = DriverNode(context=ros_context, parameter_overrides=[
+        Parameter('bus', value='dynamixel'), Parameter('port', value='/dev/ttyUSB_missing')])
+    try:
+        assert driver.trigger_configure() == TransitionCallbackReturn.FAILURE
+        assert driver.on_shutdown(None) == TransitionCallbackReturn.SUCCESS
+    finally:
+        driver.destroy_node()
