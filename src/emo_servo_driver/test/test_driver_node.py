@@ -122,3 +122,19 @@ def test_a_missing_port_fails_configure_clearly_and_shuts_down_cleanly(ros_conte
         assert driver.on_shutdown(None) == TransitionCallbackReturn.SUCCESS
     finally:
         driver.destroy_node()
+
+
+def test_a_serial_error_reopens_the_bus_without_a_jump(rig):
+    driver, test, local, pub, got = rig
+    c = driver.head.calm_commands
+    c[10] = 0.6
+    jaw = driver.head.index['jaw']
+    assert send(local, pub, c, 6.0, until=lambda: driver.sim.positions()[jaw] > driver.head.calm[jaw] + 100)
+    driver.bus.port.ser.close()                       # the adapter goes away for a moment
+    assert send(local, pub, c, 5.0, until=lambda: driver.bus_errors > 0)
+    before = driver.sim.positions()
+    n = len(got['joints'])
+    assert spin_until(local, lambda: len(got['joints']) > n + 10, timeout_s=5.0)   # driving again
+    # Restarted from where the servos were: each moved no faster than its speed limit since.
+    assert driver.bus_errors >= 1 and 'reopen failed' not in driver.last_bus_error
+    assert np.all(np.abs(driver.sim.positions() - before) <= driver.head.max_velocity * 1.2 * 0.6 + 5)
