@@ -46,8 +46,7 @@ def clip_windows(clip, curves):
     person's measured expression curve (the first frames may be lost while the
     camera's publisher is discovered).
     """
-    import json as _json
-    meta = _json.loads((clip.video_path.parent / 'demo.json').read_text())
+    meta = json.loads((clip.video_path.parent / 'demo.json').read_text())
     truth = np.array(meta['intensity'])
     t = curves.human_t
     if len(t) < 10:

@@ -60,7 +60,6 @@ class DriverNode(LifecycleNode):
         self.timer = None
         self.commands = None
         self.command_time = -math.inf
-        self.command_stamp = None
         self._unwritten_stamp = None
         self.face = None
         self.face_time = -math.inf
@@ -149,7 +148,6 @@ class DriverNode(LifecycleNode):
             return
         self.commands = self.safety.project(values)
         self.command_time = time.monotonic()
-        self.command_stamp = msg.header.stamp
         self._unwritten_stamp = msg.header.stamp  # latency: until its goals are on the bus
 
     def on_face(self, msg: FaceLandmarks) -> None:
@@ -195,17 +193,14 @@ class DriverNode(LifecycleNode):
         except BusError as err:
             self._bus_failed(err)
             return
-        self.publish_joint_states(goals)
+        self.publish_joint_states()
         self.cycle_ms.append((time.monotonic() - t0) * 1e3)
 
-    def publish_joint_states(self, goals: np.ndarray) -> None:
-        present = np.where(np.isnan(self.positions), np.nan, self.positions)
+    def publish_joint_states(self) -> None:
         msg = JointState(header=Header(stamp=self.get_clock().now().to_msg(), frame_id=''))
         msg.name = list(self.head.names)
         # Radians from the servo centre (2048 ticks); NaN where a servo did not answer.
-        msg.position = ((present - TICKS_PER_REV / 2) * TICK_RAD).tolist()
-        msg.effort = []
-        msg.velocity = []
+        msg.position = ((self.positions - TICKS_PER_REV / 2) * TICK_RAD).tolist()
         self.joint_pub.publish(msg)
 
     def go_calm_then_relax(self) -> None:

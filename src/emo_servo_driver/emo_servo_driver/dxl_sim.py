@@ -130,15 +130,12 @@ class SimServo:
             self.advance()
             if addr + len(data) > len(self.mem):
                 return ERR_DATA_LENGTH
-            goal_addr, _ = X_SERIES['goal_position']
             torque_addr, _ = X_SERIES['torque_enable']
             if addr == X_SERIES['model_number'][0]:
                 return ERR_ACCESS
             self.mem[addr:addr + len(data)] = data
             if addr <= torque_addr < addr + len(data) and not self._get('torque_enable'):
                 self._put('goal_position', int(round(self.position)))  # torque off: the servo goes limp where it is
-            if addr <= goal_addr < addr + len(data):
-                pass  # motion follows in advance()
             return 0
 
     @property
