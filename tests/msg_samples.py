@@ -32,7 +32,7 @@ def samples(pid: int) -> dict:
             header=_header(pid, 101), mode=AnticipatedFace.MODE_ANTICIPATE,
             peak_activation_stamp=Time(sec=100, nanosec=500_000_000),
             lead_time=Duration(sec=0, nanosec=839_000_000),
-            face_xy=face_xy[::-1], confidence=0.5),
+            face_xy=face_xy[::-1], target_xy=face_xy, confidence=0.5),
         MotorCommands: MotorCommands(
             header=_header(pid, 102), commands=[i / 16.0 for i in range(MotorCommands.NUM_COMMANDS)]),
     }

@@ -36,6 +36,20 @@ def test_commands_reach_the_simulated_servos(demo_runs):
         assert sum(e['gap_s'] is not None for e in r['expressions']) == len(clip.expressions)
 
 
+def test_coexpression_beats_mimicry_on_timing(demo_runs):
+    """On the same clip, the robot's face arrives earlier with the predictor than with the
+    mimicry baseline, expression by expression, and mimicry is late."""
+    from emo_bringup.timing import compare_modes
+    runs, clip = demo_runs
+    versus = compare_modes(runs['anticipate'], runs['mimic'])
+    report = {m: [e['gap_s'] for e in r['expressions']] for m, r in runs.items()}
+    assert versus['expressions_compared'] == len(clip.expressions), report
+    assert versus['expressions_earlier'] >= len(clip.expressions) - 1, (versus, report)
+    assert versus['median_advance_s'] >= 0.04, (versus, report)
+    assert runs['mimic']['median_gap_s'] > 0.0, report
+    assert runs['anticipate']['median_gap_s'] < runs['mimic']['median_gap_s'], report
+
+
 def test_the_watchdog_brings_the_face_to_calm_when_the_predictor_dies(ros_context, tmp_path):
     from emo_msgs.msg import FaceLandmarks, Topics
     from rclpy.executors import SingleThreadedExecutor

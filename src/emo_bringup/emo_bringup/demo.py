@@ -22,7 +22,7 @@ import numpy as np
 
 from emo_bringup.graph import RECORD_TOPICS
 from emo_bringup.runner import Graph
-from emo_bringup.timing import arrival_gaps, read_curves
+from emo_bringup.timing import arrival_gaps, compare_modes, read_curves
 
 CAMERA = 'eye_camera_left'
 
@@ -151,6 +151,7 @@ def main(argv=None) -> int:
         print(f'demo: running the graph in mode {mode} on the {clip_s:.0f} s clip...', flush=True)
         runs[mode] = run(mode, args.out, clip, args.out / f'{mode}_logs')
     figure(runs, args.out / 'coexpression.png')
+    versus = compare_modes(runs['anticipate'], runs['mimic'])
     summary = {
         'clip': str(clip.video_path), 'expressions_in_clip': [e['label'] for e in clip.expressions],
         'runs': {m: {k: v for k, v in r.items() if k != 'curves'} for m, r in runs.items()},
@@ -158,14 +159,22 @@ def main(argv=None) -> int:
         'mimicry_median_gap_ms': _ms(runs['mimic']['median_gap_s']),
         'coexpression_median_abs_gap_ms': _ms(runs['anticipate']['median_abs_gap_s']),
         'mimicry_median_abs_gap_ms': _ms(runs['mimic']['median_abs_gap_s']),
+        'coexpression_advance_ms': [_ms(a) for a in versus['advance_s']],
+        'coexpression_median_advance_ms': _ms(versus['median_advance_s']),
+        'expressions_where_coexpression_is_earlier': versus['expressions_earlier'],
+        'expressions_compared': versus['expressions_compared'],
     }
     (args.out / 'summary.json').write_text(json.dumps(summary, indent=1, default=float))
     print('\nrobot face arrival - person face arrival, per expression:')
     for m, r in runs.items():
         gaps = ', '.join('n/a' if e['gap_s'] is None else f"{e['gap_s'] * 1000:+.0f} ms" for e in r['expressions'])
         print(f'  {m:10s} {gaps}')
+    print(f"median gap: coexpression {summary['coexpression_median_gap_ms']} ms, "
+          f"mimicry {summary['mimicry_median_gap_ms']} ms (negative: the robot is early)")
     print(f"median |gap|: coexpression {summary['coexpression_median_abs_gap_ms']} ms, "
           f"mimicry {summary['mimicry_median_abs_gap_ms']} ms")
+    print(f"coexpression's robot face arrives {summary['coexpression_median_advance_ms']} ms earlier than "
+          f"mimicry's (median), earlier on {versus['expressions_earlier']} of {versus['expressions_compared']} expressions")
     print(f'wrote {args.out / "summary.json"}, {args.out / "coexpression.png"} and the bags '
           f'{args.out / "anticipate_bag"}, {args.out / "mimic_bag"}')
     return 0

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from emo_bringup.graph import ARGUMENTS, RECORD_TOPICS, config_dir, graph_nodes
+from emo_bringup.graph import ARGUMENTS, NODE_ENV, RECORD_TOPICS, config_dir, graph_nodes
 
 
 def node_command(spec) -> list:
@@ -32,6 +32,8 @@ def graph_env() -> dict:
     env = dict(os.environ)
     env.setdefault('FASTDDS_DEFAULT_PROFILES_FILE', os.path.join(config_dir(), 'fastdds.xml'))
     env.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
+    for name, value in NODE_ENV.items():
+        env.setdefault(name, value)
     return env
 
 

@@ -15,7 +15,7 @@ from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
-from emo_bringup.graph import ARGUMENTS, RECORD_TOPICS, config_dir, graph_nodes
+from emo_bringup.graph import ARGUMENTS, NODE_ENV, RECORD_TOPICS, config_dir, graph_nodes
 
 GRAPH = 'coexpress'
 
@@ -39,5 +39,6 @@ def generate_launch_description(graph: str = GRAPH):
          for name, (default, text) in ARGUMENTS.items()]
         + [SetEnvironmentVariable('FASTDDS_DEFAULT_PROFILES_FILE',
                                   os.environ.get('FASTDDS_DEFAULT_PROFILES_FILE',
-                                                 os.path.join(config_dir(), 'fastdds.xml'))),
-           OpaqueFunction(function=_nodes, args=[graph])])
+                                                 os.path.join(config_dir(), 'fastdds.xml')))]
+        + [SetEnvironmentVariable(name, os.environ.get(name, value)) for name, value in NODE_ENV.items()]
+        + [OpaqueFunction(function=_nodes, args=[graph])])

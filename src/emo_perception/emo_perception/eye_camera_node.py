@@ -51,12 +51,13 @@ class EyeCameraNode(Node):
         self.declare_parameter('height', 0, _doc('output height in pixels; 0 = native'))
         self.declare_parameter('loop', True, _doc('restart files and folders at their end'))
         self.declare_parameter('realtime', True, _doc('pace files at fps; false = as fast as subscribers take them'))
+        self.declare_parameter('wait_for_subscriber', True, _doc('files and folders play only while the image has a subscriber'))
         self.declare_parameter('horizontal_fov_deg', 60.0, _doc('field of view for the pinhole CameraInfo'))
         self.declare_parameter('retry_period_s', 2.0, _doc('seconds between attempts to (re)open the source'))
 
         p = self._params = {name: self.get_parameter(name).value for name in (
             'eye', 'source', 'frame_id', 'fps', 'width', 'height', 'loop', 'realtime',
-            'horizontal_fov_deg', 'retry_period_s')}
+            'wait_for_subscriber', 'horizontal_fov_deg', 'retry_period_s')}
         if p['eye'] not in TOPICS:
             raise ValueError(f"parameter eye must be 'left' or 'right', got {p['eye']!r}")
         self.frame_id = p['frame_id'] or f"eye_{p['eye']}_optical_frame"
@@ -93,8 +94,9 @@ class EyeCameraNode(Node):
             if not self._ended and self.get_clock().now() >= self._next_open:
                 self._open_source()
             return
-        if not self.source.live and self.image_pub.get_subscription_count() == 0 and not self._params['realtime']:
-            return  # as-fast-as-possible playback waits for a reader instead of dropping frames
+        if (not self.source.live and self.image_pub.get_subscription_count() == 0
+                and (self._params['wait_for_subscriber'] or not self._params['realtime'])):
+            return  # a recording plays to a reader (pausing meanwhile) instead of dropping its frames
         rgb = self.source.read()
         if rgb is None:
             if self.source.live:

@@ -1,15 +1,20 @@
 """What the predictor publishes for each observed face: the anticipated target face, or the face itself.
 
-    anticipator = Anticipator(FastPredictor.from_model(model), lead_s=0.8, fps=30)
+    anticipator = Anticipator(FastPredictor.from_model(model), lead_s=0.8, fps=30, robot_lag_s=0.15)
     out = anticipator.update(t, face_xy)     # per frame; None while there is nothing to say
-    out.face_xy, out.kind                    # 'anticipate' (a prediction, held for its lead time) or 'follow'
+    out.face_xy, out.kind                    # the face to show now; 'anticipate' (an onset under way) or 'follow'
+    out.target_xy                            # the predicted target face (None when following)
 
 Mode "anticipate" (coexpression): while the person is calm or holding an
-expression, the robot follows their current face; when the onset detector
-fires, the model predicts the target face from 4 of the last 9 faces and that
-prediction is held for the expected lead time, so the robot moves to where the
-person is going instead of where they are. Mode "mimic" (the paper's baseline):
-always the current face.
+expression, the robot follows their current face. When the onset detector
+fires, the model predicts the target face from 4 of the last 9 faces, as the
+paper does; unlike the paper's single shot, the prediction is then refined on
+every new frame of the onset (the model sees more of it, so the amplitude it
+predicts grows towards the real one) until the expected lead time has passed
+or the detector calls the firing a fizzle. The robot so moves to where the
+person is going instead of where they are; should the person get further
+from rest than predicted, following them is the earlier way to the target.
+Mode "mimic" (the paper's baseline): always the current face.
 """
 from collections import deque
 from dataclasses import dataclass
@@ -25,25 +30,29 @@ MODES = ('anticipate', 'mimic')
 
 @dataclass(frozen=True)
 class Anticipation:
-    face_xy: np.ndarray            # (113, 2) face frame
+    face_xy: np.ndarray            # (113, 2) face frame: the face to show now
     kind: str                      # 'anticipate' (a held prediction) or 'follow' (the current face)
     stamp: float                   # time of the newest observed face it is based on
     peak_activation_time: float    # the detected peak activation (== stamp when following)
     lead_s: float                  # expected time from stamp to the target face (0 when following)
     confidence: float
+    target_xy: Optional[np.ndarray] = None   # (113, 2) the predicted target face while anticipating
 
 
 class Anticipator:
     def __init__(self, predictor=None, mode: str = 'anticipate', lead_s: float = 0.8, fps: float = 30.0,
-                 params: DetectorParams = None, vertex_ids=None):
+                 params: DetectorParams = None, vertex_ids=None, robot_lag_s: float = 0.0):
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
         if mode == 'anticipate' and predictor is None:
             raise ValueError('anticipate mode needs a predictive model')
         self.predictor, self.mode, self.lead_s = predictor, mode, lead_s
         self.detector = OnsetDetector(params, fps, vertex_ids)
+        self.robot_lag_s = max(0.0, robot_lag_s)
         self.history = deque(maxlen=9)
-        self.holding: Optional[Anticipation] = None
+        self.times = deque(maxlen=9)
+        self._last: Optional[Anticipation] = None
+        self._onset = None             # (fire time, peak activation time, strength) of the onset under way
         self.fires = 0
 
     def _model_input(self) -> np.ndarray:
@@ -53,34 +62,50 @@ class Anticipator:
 
     def update(self, t: float, face_xy: Optional[np.ndarray], confidence: float = 1.0) -> Optional[Anticipation]:
         """One observed frame (face None when lost) -> what to publish now, if anything."""
-        if face_xy is None:
+        if face_xy is None:  # face lost: keep saying the onset's last prediction while its lead time lasts
             self.detector.update(t, None)
-            if self.holding is not None and t - self.holding.stamp >= self.holding.lead_s:
-                self.holding = None
-            return self.holding
+            last = self._last
+            if self._onset is None or last is None or last.kind != 'anticipate' or t - self._onset[0] >= self.lead_s:
+                return None
+            return last
         face_xy = np.asarray(face_xy, dtype=np.float32).reshape(113, 2)
-        if self.history and t - self._last_t > self.detector.p.max_gap_s:
+        if self.history and t - self.times[-1] > self.detector.p.max_gap_s:
             self.history.clear()
-        self._last_t = t
+            self.times.clear()
         self.history.append(face_xy)
+        self.times.append(t)
         follow = Anticipation(face_xy, 'follow', t, t, 0.0, confidence)
         if self.mode == 'mimic':
             return follow
         event = self.detector.update(t, face_xy)
         if event is not None:
             self.fires += 1
-            target = self.predictor.predict(self._model_input())
             strength = min(1.0, event.activation / (2.0 * self.detector.threshold))
-            self.holding = Anticipation(target, 'anticipate', t, event.peak_activation_time, self.lead_s,
-                                        float(confidence * (0.5 + 0.5 * strength)))
-            return self.holding
-        if self.holding is not None:
-            # Hold the prediction for its lead time, unless the person has already gone further
-            # from rest than predicted: then following them is the earlier way to the target.
-            rest = self.detector.rest_face
-            ahead = rest is not None and (np.linalg.norm(face_xy - rest, axis=1).mean()
-                                          >= np.linalg.norm(self.holding.face_xy - rest, axis=1).mean())
-            if t - self.holding.stamp < self.holding.lead_s and not ahead:
-                return self.holding
-            self.holding = None
-        return follow
+            self._onset = (t, event.peak_activation_time, 0.5 + 0.5 * strength)
+        if self._onset is None:
+            return follow
+        fire_t, peak_t, strength = self._onset
+        if self.detector.armed or t - fire_t >= self.lead_s:   # fizzled, over, or its lead time has passed
+            self._onset = None
+            return follow
+        self._last = follow
+        target = self.predictor.predict(self._model_input())
+        rest = self.detector.rest_face
+        if np.linalg.norm(face_xy - rest, axis=1).mean() >= np.linalg.norm(target - rest, axis=1).mean():
+            return follow
+        self._last = Anticipation(self._paced(face_xy, target), 'anticipate', t, peak_t, self.lead_s - (t - fire_t),
+                                  float(confidence * strength), target)
+        return self._last
+
+    def _paced(self, face_xy: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """The face on the way to the target that the person should show robot_lag_s from now."""
+        gap = target - face_xy
+        dist = float(np.linalg.norm(gap))
+        if self.robot_lag_s == 0.0 or dist < 1e-9:
+            return target
+        k = min(3, len(self.history) - 1)    # speed over the last few frames: one is mostly jitter
+        if k < 1:
+            return face_xy
+        dt = self.times[-1] - self.times[-1 - k]
+        speed = max(0.0, float(np.sum((self.history[-1] - self.history[-1 - k]) * gap)) / dist / max(dt, 1e-6))
+        return face_xy + min(1.0, speed * self.robot_lag_s / dist) * gap

@@ -21,7 +21,12 @@ the future. Online, this detector:
    `confirm_frames` frames in a row; the peak activation reported is the frame
    of greatest acceleration since the rise began;
 4. re-arms only after the face has returned near rest and a refractory time
-   has passed; a gap without a face longer than `max_gap_s` resets it.
+   has passed; a gap without a face longer than `max_gap_s` resets it;
+5. a firing that fizzles (its activation has not grown to `fizzle_factor` times
+   its value at firing `fizzle_s` after firing) was landmark noise or a slow drift
+   (a face not quite back at its old rest after an expression): the detector
+   re-arms at once, from the face where it now rests, so that the refractory
+   time does not swallow the real onset that follows.
 """
 from collections import deque
 from dataclasses import dataclass
@@ -48,6 +53,8 @@ class DetectorParams:
     rearm_frames: int = 6            # ... for this many frames
     refractory_s: float = 0.8        # and at least this long after firing
     max_gap_s: float = 0.5           # a longer gap without a face resets the detector
+    fizzle_factor: float = 2.0       # a firing whose activation has not grown this many times over...
+    fizzle_s: float = 0.2            # ... this long after firing fizzled: re-arm from a fresh rest face
     eyelid_weight: float = 0.25
     init_frames: int = 5             # frames averaged into the first rest face (the paper's 5)
     min_calm_frames: int = 8         # calm frames seen (noise level known) before it can fire
@@ -96,6 +103,8 @@ class OnsetDetector:
         self._init = []
         self._raw = deque(maxlen=self.p.window)
         self._times = deque(maxlen=self.p.window)
+        self._faces = deque(maxlen=self.p.window)
+        self.fizzles = 0
         self.noise_sd = 0.0
         self.baseline = 0.0              # calm activation level (landmark jitter alone)
         self._noise_n = 0
@@ -104,7 +113,7 @@ class OnsetDetector:
         self._rise_start = None
         self._best_accel = (-np.inf, None)
         self._last_fire = -np.inf
-        self._peak_since_fire = 0.0
+        self._peak_since_fire = self._fire_activation = 0.0
         self._below = 0
         self._last_time = None
         self.activation = self.velocity = self.acceleration = 0.0
@@ -142,6 +151,7 @@ class OnsetDetector:
 
         self._raw.append(self.activation_of(face_xy))
         self._times.append(t)
+        self._faces.append(face_xy)
         if len(self._raw) < self.p.window:
             return None
         # Jitter alone keeps the distance to the rest face above zero: measure above that level.
@@ -165,6 +175,14 @@ class OnsetDetector:
 
         if not self.armed:
             self._peak_since_fire = max(self._peak_since_fire, self.activation)
+            if t - self._last_fire >= self.p.fizzle_s and self._peak_since_fire < self.p.fizzle_factor * self._fire_activation:
+                # Noise or drift, not an expression: the face rests where it is now.
+                self.rest_face = np.mean(self._faces, axis=0)
+                self._raw = deque((self.activation_of(f) for f in self._faces), maxlen=self.p.window)
+                self.armed = True
+                self._confirm = 0
+                self.fizzles += 1
+                return None
             if self.activation < self.p.rearm_fraction * self._peak_since_fire:
                 self._below += 1
             else:
@@ -186,7 +204,7 @@ class OnsetDetector:
             return None
         self.armed = False
         self._last_fire = t
-        self._peak_since_fire = self.activation
+        self._peak_since_fire = self._fire_activation = self.activation
         self._below = 0
         peak_time = self._best_accel[1] if self._best_accel[1] is not None else t
         return OnsetEvent(t, peak_time, self.activation, self.velocity, self.rest_face.copy())

@@ -4,9 +4,10 @@
     ros2 run emo_prediction predictor_node --ros-args -p mode:=mimic
 
 For every observed face it publishes what the robot should show: in mode
-`anticipate`, the predicted target face from the moment the onset detector
-fires until its expected lead time has passed (lead_time > 0), else the
-current face; in mode `mimic`, always the current face. header.stamp is the
+`anticipate`, from the moment the onset detector fires until the expected lead
+time has passed (lead_time > 0), a face on the way to the predicted target
+(target_xy), paced so the robot arrives with the person (robot_lag_s), else
+the current face; in mode `mimic`, always the current face. header.stamp is the
 newest observed frame's capture stamp (latency tracing).
 """
 import time
@@ -49,6 +50,8 @@ class PredictorNode(Node):
         self.declare_parameter('model_path', '', ParameterDescriptor(description='predictive model checkpoint; empty = the shipped default'))
         self.declare_parameter('lead_time_s', 0.0, ParameterDescriptor(description="expected peak-activation-to-target time; 0 = the model's measured median"))
         self.declare_parameter('fps', 30.0, ParameterDescriptor(description='expected landmark rate (detector smoothing)'))
+        self.declare_parameter('robot_lag_s', 0.08, ParameterDescriptor(
+            description="how long the robot's face takes to reach what it is told (pacing); 0 = show the target at once"))
         for name, value, text in [
                 ('activation_min', d.activation_min, 'least activation (face units) that can fire'),
                 ('noise_factor', d.noise_factor, 'or this many calm-noise SDs, whichever is larger'),
@@ -58,7 +61,7 @@ class PredictorNode(Node):
                 ('max_gap_s', d.max_gap_s, 'a longer gap without a face resets the detector')]:
             self.declare_parameter(name, value, ParameterDescriptor(description=text))
         p = {n: self.get_parameter(n).value for n in (
-            'mode', 'model_path', 'lead_time_s', 'fps', 'activation_min', 'noise_factor', 'velocity_min',
+            'mode', 'model_path', 'lead_time_s', 'fps', 'robot_lag_s', 'activation_min', 'noise_factor', 'velocity_min',
             'confirm_frames', 'refractory_s', 'max_gap_s')}
         if p['mode'] not in MODES:
             raise ValueError(f"parameter mode must be one of {MODES}, got {p['mode']!r}")
@@ -73,7 +76,7 @@ class PredictorNode(Node):
                                 velocity_min=p['velocity_min'], confirm_frames=p['confirm_frames'],
                                 refractory_s=p['refractory_s'], max_gap_s=p['max_gap_s'])
         _, ids, _ = face_model()
-        self.anticipator = Anticipator(predictor, p['mode'], lead or 0.0, p['fps'], params, ids)
+        self.anticipator = Anticipator(predictor, p['mode'], lead or 0.0, p['fps'], params, ids, p['robot_lag_s'])
         self.mode = p['mode']
         self.pub = self.create_publisher(AnticipatedFace, Topics.FACE_ANTICIPATED, QoSProfile(depth=10))
         self.diag_pub = self.create_publisher(DiagnosticArray, Topics.DIAGNOSTICS, 10)
@@ -117,12 +120,15 @@ class PredictorNode(Node):
             if out.kind == 'anticipate' else msg.header.stamp
         reply.lead_time = Duration(sec=int(remaining), nanosec=int((remaining % 1.0) * 1e9))
         reply.face_xy = out.face_xy.ravel().tolist()
+        if out.target_xy is not None:
+            reply.target_xy = out.target_xy.ravel().tolist()
         self.pub.publish(reply)
         self.intensity_pub.publish(Float32(data=float(self.anticipator.detector.activation)))
         self.lead_pub.publish(Float32(data=float(remaining)))
         if self.marker_pub.get_subscription_count():
             from emo_perception.visualization import face_markers
-            self.marker_pub.publish(face_markers(out.face_xy, reply.header, 'anticipated_face', (0.9, 0.5, 0.1)))
+            shown = out.target_xy if out.target_xy is not None else out.face_xy   # rviz: the predicted target
+            self.marker_pub.publish(face_markers(shown, reply.header, 'anticipated_face', (0.9, 0.5, 0.1)))
         self.step_ms.append((time.perf_counter() - t0) * 1e3)
 
     def publish_diagnostics(self) -> None:

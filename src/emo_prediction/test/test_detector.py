@@ -63,3 +63,34 @@ def test_acceptance_figures_on_generated_clips():
     assert report['fired_before_target_fraction'] >= 0.9, report
     assert report['lead_s']['median'] >= 0.4, report
     assert report['false_triggers_per_min'] <= 1.0, report
+
+
+def _face_left_off_rest_then_an_onset(seed: int):
+    """A calm face that settles a little away from its rest (as after an expression), then an onset."""
+    from emo_prediction.synthetic import expression_field
+    gen = ExpressionGenerator(seed=seed)
+    person = gen.person(700)
+    clip = gen.expression_clip(person, 'surprise', rest_s=1.5, hold_s=0.6, talking=False)
+    calm = clip.face_xy[:clip.onset_start_frame]
+    # A residual smile steps in over 3 frames and stays: it crosses the threshold but never grows.
+    residual = expression_field('smile', person.face, 0.5)
+    ramp = np.clip(np.arange(len(calm)) - 20, 0, 3)[:, None, None] / 3.0
+    offset = calm + ramp * residual
+    stream = np.concatenate([offset, clip.face_xy[clip.onset_start_frame:] + residual])
+    return stream, clip
+
+
+def test_a_fizzled_firing_does_not_swallow_the_onset_after_it():
+    stream, clip = _face_left_off_rest_then_an_onset(seed=31)
+    fires = [f for f, _ in run_detector(stream, clip.fps, None, IDS)]
+    assert fires and fires[0] < clip.onset_start_frame            # the residual step fires...
+    det = OnsetDetector(None, clip.fps, IDS)
+    for i, face in enumerate(stream):
+        det.update(i / clip.fps, face)
+    assert det.fizzles >= 1                                       # ... fizzles ...
+    onset = [f for f in fires if f >= clip.onset_start_frame]
+    assert onset and onset[0] <= clip.target_frame, (fires, clip.onset_start_frame, clip.target_frame)
+    # Without the fizzle rule the refractory detector stays disarmed and misses the onset.
+    stuck = DetectorParams(fizzle_factor=0.0)
+    late = [f for f, _ in run_detector(stream, clip.fps, stuck, IDS) if f >= clip.onset_start_frame]
+    assert not late or late[0] > clip.target_frame

@@ -50,6 +50,7 @@ class DriverNode(LifecycleNode):
                 ('baudrate', 1000000, 'bus baud rate'),
                 ('latency_timer_ms', 0, 'USB latency timer of the adapter (ms); 0 = 1 for dynamixel, 8 for sim'),
                 ('rate_hz', 50.0, 'control loop rate'),
+                ('write_on_command', False, 'also write goals as soon as a command arrives, not at the next cycle'),
                 ('watchdog_s', 0.5, 'ease to calm after this long without commands'),
                 ('gaze', True, 'follow the face with eyes and neck'),
                 ('calm_timeout_s', 3.0, 'longest time to ease to calm before torque off'),
@@ -78,8 +79,8 @@ class DriverNode(LifecycleNode):
     # --- lifecycle -------------------------------------------------------------------
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         p = {n: self.get_parameter(n).value for n in (
-            'head_config', 'bus', 'port', 'baudrate', 'latency_timer_ms', 'rate_hz', 'watchdog_s', 'gaze',
-            'calm_timeout_s', 'sim_speed_scale')}
+            'head_config', 'bus', 'port', 'baudrate', 'latency_timer_ms', 'rate_hz', 'write_on_command',
+            'watchdog_s', 'gaze', 'calm_timeout_s', 'sim_speed_scale')}
         self.p = p
         try:
             self.head = load_head(p['head_config'] or None)
@@ -149,6 +150,8 @@ class DriverNode(LifecycleNode):
         self.commands = self.safety.project(values)
         self.command_time = time.monotonic()
         self._unwritten_stamp = msg.header.stamp  # latency: until its goals are on the bus
+        if self.p['write_on_command'] and self.timer is not None:
+            self.drive(read=False)  # out now rather than up to a cycle later; the same filter limits it
 
     def on_face(self, msg: FaceLandmarks) -> None:
         self.face = face_center(msg.image_xy, msg.image_width, msg.image_height) if msg.face_detected else None
@@ -167,6 +170,10 @@ class DriverNode(LifecycleNode):
 
     # --- the loop ----------------------------------------------------------------------
     def control_cycle(self) -> None:
+        self.drive(read=True)
+
+    def drive(self, read: bool) -> None:
+        """Write the next safe goals (and, on a cycle, read the positions back)."""
         if self.estopped or self.safety is None:
             return
         t0 = time.monotonic()
@@ -188,13 +195,15 @@ class DriverNode(LifecycleNode):
                 self.latency_ms.append((now - stamp.sec * 1_000_000_000 - stamp.nanosec) / 1e6)
                 self.latency_pub.publish(Float32(data=float(self.latency_ms[-1])))
                 self._unwritten_stamp = None
-            self.positions = self.bus.sync_read_positions()
-            self._read_some_health()
+            if read:
+                self.positions = self.bus.sync_read_positions()
+                self._read_some_health()
         except BusError as err:
             self._bus_failed(err)
             return
-        self.publish_joint_states()
-        self.cycle_ms.append((time.monotonic() - t0) * 1e3)
+        if read:
+            self.publish_joint_states()
+            self.cycle_ms.append((time.monotonic() - t0) * 1e3)
 
     def publish_joint_states(self) -> None:
         msg = JointState(header=Header(stamp=self.get_clock().now().to_msg(), frame_id=''))

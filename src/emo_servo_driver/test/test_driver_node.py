@@ -138,3 +138,41 @@ def test_a_serial_error_reopens_the_bus_without_a_jump(rig):
     # Restarted from where the servos were: each moved no faster than its speed limit since.
     assert driver.bus_errors >= 1 and 'reopen failed' not in driver.last_bus_error
     assert np.all(np.abs(driver.sim.positions() - before) <= driver.head.max_velocity * 1.2 * 0.6 + 5)
+
+
+@pytest.mark.parametrize('write_on_command', [True, False])
+def test_a_command_goes_out_when_it_arrives_not_at_the_next_cycle(ros_context, write_on_command):
+    from rclpy.parameter import Parameter
+    from std_msgs.msg import Header
+    slow = [Parameter('rate_hz', value=5.0), Parameter('write_on_command', value=write_on_command)]
+    driver = DriverNode(context=ros_context, parameter_overrides=slow)
+    executor = MultiThreadedExecutor(num_threads=2, context=ros_context)
+    test = rclpy.create_node('driver_latency_test', context=ros_context)
+    try:
+        assert driver.trigger_configure() == TransitionCallbackReturn.SUCCESS
+        assert driver.trigger_activate() == TransitionCallbackReturn.SUCCESS
+        executor.add_node(driver)
+        threading.Thread(target=executor.spin, daemon=True).start()
+        pub = test.create_publisher(MotorCommands, Topics.MOTOR_COMMANDS, 10)
+        from rclpy.executors import SingleThreadedExecutor
+        local = SingleThreadedExecutor(context=ros_context)
+        local.add_node(test)
+        assert spin_until(local, lambda: pub.get_subscription_count() > 0, timeout_s=20.0)
+        c = driver.head.calm_commands
+        for i in range(25):
+            c[10] = 0.2 + 0.02 * i
+            pub.publish(MotorCommands(header=Header(stamp=test.get_clock().now().to_msg()),
+                                      commands=[float(x) for x in c]))
+            spin_until(local, lambda: False, timeout_s=0.07)   # off the 5 Hz cycle's beat
+        spin_until(local, lambda: False, timeout_s=0.3)
+        latency = np.median(driver.latency_ms)
+        # A 5 Hz cycle makes a command wait 100 ms on average; written on arrival, a few ms.
+        if write_on_command:
+            assert latency < 40.0, list(driver.latency_ms)
+        else:
+            assert latency > 40.0, list(driver.latency_ms)
+    finally:
+        executor.shutdown()
+        driver.on_shutdown(None)
+        driver.destroy_node()
+        test.destroy_node()

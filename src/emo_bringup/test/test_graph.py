@@ -1,4 +1,4 @@
-"""The graph description, the launch files, the recorder and the timing analysis."""
+"""The graph description, the launch files and the recorded topics (timing: test_timing.py)."""
 import pathlib
 
 import numpy as np
@@ -6,7 +6,6 @@ import pytest
 import yaml
 
 from emo_bringup.graph import ARGUMENTS, RECORD_TOPICS, config_dir, graph_nodes
-from emo_bringup.timing import Curves, arrival_gaps
 
 
 def test_the_coexpression_graph_is_the_papers_pipeline():
@@ -76,16 +75,6 @@ def test_launch_files_describe_the_same_graph():
     nodes = opaque.execute(context)
     assert [(n.node_package, n.node_executable) for n in nodes] == \
         [(s.package, s.executable) for s in graph_nodes('coexpress')]
-
-
-def test_arrival_gaps_of_known_curves():
-    t = np.arange(0, 10, 1 / 30)
-    human = np.clip((t - 2) / 0.5, 0, 1) * (t < 6)
-    robot_t = np.arange(0, 10, 1 / 50)
-    robot = np.clip((robot_t - 2.3) / 0.5, 0, 1) * (robot_t < 6.3)
-    result = arrival_gaps(Curves(t, human, robot_t, robot))
-    assert len(result['expressions']) == 1
-    assert result['median_gap_s'] == pytest.approx(0.3, abs=0.06)
 
 
 def test_record_topics_are_emo_and_ros_types():
