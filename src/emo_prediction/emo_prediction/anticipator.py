@@ -1,6 +1,6 @@
 """What the predictor publishes for each observed face: the anticipated target face, or the face itself.
 
-    anticipator = Anticipator(FastPredictor.from_model(model), lead_s=0.8, fps=30, robot_lag_s=0.15)
+    anticipator = Anticipator(FastPredictor.from_model(model), lead_s=0.8, fps=30, robot_lag_s=0.08)
     out = anticipator.update(t, face_xy)     # per frame; None while there is nothing to say
     out.face_xy, out.kind                    # the face to show now; 'anticipate' (an onset under way) or 'follow'
     out.target_xy                            # the predicted target face (None when following)
@@ -52,7 +52,7 @@ class Anticipator:
         self.history = deque(maxlen=9)
         self.times = deque(maxlen=9)
         self._last: Optional[Anticipation] = None
-        self._onset = None             # (fire time, peak activation time, strength) of the onset under way
+        self._onset = None             # (fire time, peak activation time, confidence scale) of the onset under way
         self.fires = 0
 
     def _model_input(self) -> np.ndarray:
@@ -81,10 +81,10 @@ class Anticipator:
         if event is not None:
             self.fires += 1
             strength = min(1.0, event.activation / (2.0 * self.detector.threshold))
-            self._onset = (t, event.peak_activation_time, 0.5 + 0.5 * strength)
+            self._onset = (t, event.peak_activation_time, 0.5 + 0.5 * strength)  # last: confidence scale
         if self._onset is None:
             return follow
-        fire_t, peak_t, strength = self._onset
+        fire_t, peak_t, scale = self._onset
         if self.detector.armed or t - fire_t >= self.lead_s:   # fizzled, over, or its lead time has passed
             self._onset = None
             return follow
@@ -94,7 +94,7 @@ class Anticipator:
         if np.linalg.norm(face_xy - rest, axis=1).mean() >= np.linalg.norm(target - rest, axis=1).mean():
             return follow
         self._last = Anticipation(self._paced(face_xy, target), 'anticipate', t, peak_t, self.lead_s - (t - fire_t),
-                                  float(confidence * strength), target)
+                                  float(confidence * scale), target)
         return self._last
 
     def _paced(self, face_xy: np.ndarray, target: np.ndarray) -> np.ndarray:
