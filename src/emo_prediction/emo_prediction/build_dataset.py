@@ -95,7 +95,7 @@ def array_face_xy(path: pathlib.Path):
 def cut_onsets(face_xy: np.ndarray, fps: float):
     """Clips around each onset the online detector finds in a long recording."""
     from emo_prediction.detector import run_detector
-    from emo_prediction.synthetic import face_model
+    from emo_prediction.face import face_model
     _, ids, _ = face_model()
     for frame, _ in run_detector(face_xy, fps, None, ids):
         a, b = max(0, frame - int(CLIP_BEFORE_S * fps)), min(len(face_xy), frame + int(CLIP_AFTER_S * fps))

@@ -91,7 +91,7 @@ class OnsetDetector:
         # in one or two regions, where it stands out of the landmark noise sooner.
         self.regions = []
         if vertex_ids is not None and self.p.regional:
-            from emo_prediction.synthetic import face_model
+            from emo_prediction.face import face_model
             _, ids_, rows = face_model()
             if list(ids_) == list(vertex_ids):
                 self.regions = [np.concatenate([rows['right_brow10'], rows['left_brow10']]),

@@ -30,7 +30,7 @@ from visualization_msgs.msg import MarkerArray
 from emo_prediction.anticipator import MODES, Anticipator
 from emo_prediction.detector import DetectorParams
 from emo_prediction.model import FastPredictor, load_checkpoint
-from emo_prediction.synthetic import face_model
+from emo_prediction.face import face_model
 
 
 def default_model_path() -> str:

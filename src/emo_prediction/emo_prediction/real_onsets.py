@@ -40,7 +40,7 @@ def load_face_xy(npz_path: pathlib.Path) -> tuple:
 
 
 def evaluate_real_onsets(folder: pathlib.Path, predictor, params: DetectorParams = None) -> dict:
-    from emo_prediction.synthetic import face_model
+    from emo_prediction.face import face_model
     _, ids, _ = face_model()
     folder = pathlib.Path(folder)
     onsets = json.loads((folder / 'onsets.json').read_text())

@@ -24,12 +24,11 @@ sized after real MediaPipe onsets: mean whole-face displacement at the apex
 - nuisances: landmark jitter, slowly drifting head-pose residue of the face
   alignment, blinks, and talking-like mouth motion.
 """
-import json
 from dataclasses import dataclass, field
-from functools import lru_cache
-from importlib import resources
 
 import numpy as np
+
+from emo_prediction.face import face_model  # noqa: F401  (re-exported: tests and tools use it from here)
 
 EXPRESSIONS = ('smile', 'jaw_drop', 'surprise', 'brow_raise', 'frown', 'eye_squeeze', 'sad')
 # Share of clips whose expression is a random smooth displacement field instead of
@@ -41,15 +40,6 @@ INTENSITY = {'smile': (0.09, 0.18), 'jaw_drop': (0.12, 0.32), 'surprise': (0.10,
              'brow_raise': (0.09, 0.20), 'frown': (0.10, 0.18), 'eye_squeeze': (0.09, 0.18),
              'sad': (0.10, 0.20)}
 ONSET_MEAN_S, ONSET_SD_S = 0.841, 0.713   # the paper's measured onset duration
-
-
-@lru_cache(maxsize=None)
-def face_model():
-    """(neutral face (113, 2), vertex ids in model order, groups as row indices)."""
-    data = json.loads(resources.files('emo_prediction').joinpath('data', 'face_113.json').read_text())
-    ids = list(data['vertex_ids'])
-    rows = {name: np.array([ids.index(v) for v in verts]) for name, verts in data['groups'].items()}
-    return np.array(data['face_xy']), ids, rows
 
 
 def _rows(*vertex_ids):
