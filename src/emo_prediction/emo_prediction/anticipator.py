@@ -1,12 +1,16 @@
-"""What the predictor publishes for each observed face: the anticipated target face, or the face itself.
+"""What the predictor publishes for each observed face: the face to show now, and an onset's target face.
 
-    anticipator = Anticipator(FastPredictor.from_model(model), lead_s=0.8, fps=30, robot_lag_s=0.08)
+    anticipator = Anticipator(FastPredictor.from_model(model), lead_s=0.8, fps=30, robot_lag_s=0.2,
+                              forecaster=forecaster)
     out = anticipator.update(t, face_xy)     # per frame; None while there is nothing to say
     out.face_xy, out.kind                    # the face to show now; 'anticipate' (an onset under way) or 'follow'
     out.target_xy                            # the predicted target face (None when following)
 
-Mode "anticipate" (coexpression): while the person is calm or holding an
-expression, the robot follows their current face. When the onset detector
+The robot's face reaches what it is told `robot_lag_s` later, so what it is
+told is the person's face of then. Mode "anticipate" (coexpression): while the
+person is calm, talking or holding an expression, the face shown is the
+forecaster's face at t + robot_lag_s (emo_prediction.forecast; without a
+forecaster, the current face). When the onset detector
 fires, the model predicts the target face from 4 of the last 9 faces, as the
 paper does; unlike the paper's single shot, the prediction is then refined on
 every new frame of the onset (the model sees more of it, so the amplitude it
@@ -31,7 +35,7 @@ MODES = ('anticipate', 'mimic')
 @dataclass(frozen=True)
 class Anticipation:
     face_xy: np.ndarray            # (113, 2) face frame: the face to show now
-    kind: str                      # 'anticipate' (a held prediction) or 'follow' (the current face)
+    kind: str                      # 'anticipate' (an onset under way) or 'follow' (the face forecast at t + lag)
     stamp: float                   # time of the newest observed face it is based on
     peak_activation_time: float    # the detected peak activation (== stamp when following)
     lead_s: float                  # expected time from stamp to the target face (0 when following)
@@ -41,7 +45,7 @@ class Anticipation:
 
 class Anticipator:
     def __init__(self, predictor=None, mode: str = 'anticipate', lead_s: float = 0.8, fps: float = 30.0,
-                 params: DetectorParams = None, vertex_ids=None, robot_lag_s: float = 0.0):
+                 params: DetectorParams = None, vertex_ids=None, robot_lag_s: float = 0.0, forecaster=None):
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
         if mode == 'anticipate' and predictor is None:
@@ -49,11 +53,13 @@ class Anticipator:
         self.predictor, self.mode, self.lead_s = predictor, mode, lead_s
         self.detector = OnsetDetector(params, fps, vertex_ids)
         self.robot_lag_s = max(0.0, robot_lag_s)
+        self.forecaster = forecaster if mode == 'anticipate' else None
         self.history = deque(maxlen=9)
         self.times = deque(maxlen=9)
         self._last: Optional[Anticipation] = None
         self._onset = None             # (fire time, peak activation time, confidence scale) of the onset under way
         self.fires = 0
+        self.target_xy = None          # the newest target face predicted (kept for evaluation and monitoring)
 
     def _model_input(self) -> np.ndarray:
         faces = list(self.history)
@@ -64,6 +70,8 @@ class Anticipator:
         """One observed frame (face None when lost) -> what to publish now, if anything."""
         if face_xy is None:  # face lost: keep saying the onset's last prediction while its lead time lasts
             self.detector.update(t, None)
+            if self.forecaster is not None:
+                self.forecaster.update(t, None)
             last = self._last
             if self._onset is None or last is None or last.kind != 'anticipate' or t - self._onset[0] >= self.lead_s:
                 return None
@@ -74,9 +82,9 @@ class Anticipator:
             self.times.clear()
         self.history.append(face_xy)
         self.times.append(t)
-        follow = Anticipation(face_xy, 'follow', t, t, 0.0, confidence)
         if self.mode == 'mimic':
-            return follow
+            return Anticipation(face_xy, 'follow', t, t, 0.0, confidence)
+        follow = Anticipation(self._forecast(t, face_xy), 'follow', t, t, 0.0, confidence)
         event = self.detector.update(t, face_xy)
         if event is not None:
             self.fires += 1
@@ -90,12 +98,23 @@ class Anticipator:
             return follow
         self._last = follow
         target = self.predictor.predict(self._model_input())
+        self.target_xy = target
         rest = self.detector.rest_face
         if np.linalg.norm(face_xy - rest, axis=1).mean() >= np.linalg.norm(target - rest, axis=1).mean():
             return follow
         self._last = Anticipation(self._paced(face_xy, target), 'anticipate', t, peak_t, self.lead_s - (t - fire_t),
                                   float(confidence * scale), target)
         return self._last
+
+    def _forecast(self, t: float, face_xy: np.ndarray) -> np.ndarray:
+        """The face expected robot_lag_s after this one (the current face without a forecaster)."""
+        if self.forecaster is None:
+            return face_xy
+        self.forecaster.update(t, face_xy)
+        if self.robot_lag_s == 0.0:
+            return face_xy
+        ahead = self.forecaster.forecast(self.robot_lag_s)
+        return face_xy if ahead is None else np.asarray(ahead, np.float32)
 
     def _paced(self, face_xy: np.ndarray, target: np.ndarray) -> np.ndarray:
         """The face on the way to the target that the person should show robot_lag_s from now."""

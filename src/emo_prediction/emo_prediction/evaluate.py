@@ -3,6 +3,7 @@
     python -m emo_prediction.evaluate --model model.pt --data windows.npz --out eval/
     python -m emo_prediction.evaluate --model model.pt --synthetic 1000 --seed 99 --cv 5 --detector --out eval/
     python -m emo_prediction.evaluate --model model.pt --real-onsets ../shared/data/real_onsets --out eval/
+    python -m emo_prediction.evaluate --real ../shared/data/real_onsets --out results/     # make evaluate
 
 Model: the mean absolute error (face units) between the predicted and the
 ground-truth target face of each held-out window, with SD, SEM and 95% CI,
@@ -13,6 +14,11 @@ participant (a model trained per fold). Detector (--detector): on labeled
 generated clips, how early it fires before the target face and relative to the
 offline peak activation, and its false triggers per minute of calm face.
 Writes results.json and boxplot PNGs into --out.
+
+With --real: the anticipation figures on real faces, leave-person-out with
+nested choices (emo_prediction.anticipation_report: the paper's windows, and
+the online replay of whole sequences through the Anticipator), printed and
+written to <out>/anticipation.json.
 """
 import argparse
 import json
@@ -130,9 +136,27 @@ def _jsonable(obj):
     return obj
 
 
+def real_corpus(args) -> int:
+    from emo_prediction.anticipation_report import anticipation_report, format_report
+    from emo_prediction.corpus import load_corpus
+    corpus = load_corpus(args.real or None)
+    report = anticipation_report(corpus, args.model, outer_folds=args.outer_folds, quick=args.quick, seed=args.seed)
+    text = format_report(report)
+    print(text)
+    (args.out / 'anticipation.json').write_text(json.dumps(_jsonable(report), indent=1))
+    (args.out / 'anticipation.txt').write_text(text + '\n')
+    print(f"wrote {args.out / 'anticipation.json'}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--model', type=pathlib.Path, required=True)
+    parser.add_argument('--model', type=pathlib.Path, help='checkpoint (default: the shipped default)')
+    parser.add_argument('--real', metavar='DIR', nargs='?', const='',
+                        help='anticipation on a real corpus, leave-person-out (default folder: shared/data/real_onsets)')
+    parser.add_argument('--outer-folds', type=int, default=4, help='with --real: folds of people (0: one per person)')
+    parser.add_argument('--quick', action='store_true', help="with --real: no nested hyperparameter search (the "
+                        "checkpoint's choice); for a look, not for publication")
     parser.add_argument('--data', type=pathlib.Path, help='windows .npz (its validation split is the test set)')
     parser.add_argument('--synthetic', type=int, metavar='N', help='test on N new generated clips instead')
     parser.add_argument('--people', type=int, default=30)
@@ -148,6 +172,11 @@ def main(argv=None) -> int:
     parser.add_argument('--out', type=pathlib.Path, required=True)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.real is not None:
+        return real_corpus(args)
+    if args.model is None:
+        from emo_prediction.model import default_model_path
+        args.model = pathlib.Path(default_model_path())
     model, meta = load_checkpoint(args.model)
     predictor = FastPredictor.from_model(model)
     results = {'model': str(args.model), 'model_meta': meta}

@@ -86,8 +86,20 @@ class FastPredictor:
         return (f[3] + h @ self.w_out + self.b_out).reshape(N_POINTS, 2)
 
 
-def save_checkpoint(path, model: PredictiveModel, meta: dict) -> None:
-    torch.save({'state_dict': model.state_dict(), 'hidden': model.hidden, 'meta': meta}, path)
+def default_model_path() -> str:
+    """The shipped default checkpoint (target-face model and forecaster)."""
+    from importlib import resources
+    return str(resources.files('emo_prediction').joinpath('data', 'predictor_default.pt'))
+
+
+def save_checkpoint(path, model: PredictiveModel, meta: dict, forecaster=None, forecaster_meta: dict = None) -> None:
+    """The target-face model, and optionally the forecaster of the face at t + h (its numpy arrays)."""
+    ckpt = {'state_dict': model.state_dict(), 'hidden': model.hidden, 'meta': meta}
+    if forecaster is not None:
+        ckpt['forecaster'] = {'kind': type(forecaster).__name__,
+                              'arrays': {k: np.asarray(v) for k, v in forecaster.arrays().items()},
+                              'meta': forecaster_meta or {}}
+    torch.save(ckpt, path)
 
 
 def load_checkpoint(path):
@@ -99,3 +111,15 @@ def load_checkpoint(path):
     model.load_state_dict(ckpt['state_dict'])
     model.eval()
     return model, ckpt.get('meta', {})
+
+
+def load_forecaster(path, **kwargs):
+    """(forecaster, its meta) saved with the checkpoint, or (None, {}) if it has none."""
+    from emo_prediction.forecast_model import LinearForecaster
+    ckpt = torch.load(path, map_location='cpu', weights_only=False)
+    entry = ckpt.get('forecaster') if isinstance(ckpt, dict) else None
+    if not entry:
+        return None, {}
+    if entry.get('kind') != LinearForecaster.__name__:
+        raise ValueError(f"{path}: unknown forecaster kind {entry.get('kind')!r}")
+    return LinearForecaster.from_arrays(entry['arrays'], **kwargs), entry.get('meta', {})

@@ -3,12 +3,14 @@
     ros2 run emo_prediction predictor_node                                # anticipate, shipped model
     ros2 run emo_prediction predictor_node --ros-args -p mode:=mimic
 
-For every observed face it publishes what the robot should show: in mode
-`anticipate`, from the moment the onset detector fires until the expected lead
-time has passed (lead_time > 0), a face on the way to the predicted target
-(target_xy), paced so the robot arrives with the person (robot_lag_s), else
-the current face; in mode `mimic`, always the current face. header.stamp is the
-newest observed frame's capture stamp (latency tracing).
+For every observed face it publishes what the robot should show now, for a
+robot whose face gets there `robot_lag_s` later: in mode `anticipate`, the
+forecaster's face at t + robot_lag_s (the checkpoint's forecaster, fitted on
+real faces), and from the moment the onset detector fires until the expected
+lead time has passed (lead_time > 0), a face on the way to the predicted
+target face (target_xy), paced so the robot arrives with the person; in mode
+`mimic`, always the current face. header.stamp is the newest observed frame's
+capture stamp (latency tracing).
 """
 import time
 from collections import deque
@@ -29,13 +31,8 @@ from visualization_msgs.msg import MarkerArray
 
 from emo_prediction.anticipator import MODES, Anticipator
 from emo_prediction.detector import DetectorParams
-from emo_prediction.model import FastPredictor, load_checkpoint
+from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint, load_forecaster
 from emo_prediction.face import face_model
-
-
-def default_model_path() -> str:
-    from importlib import resources
-    return str(resources.files('emo_prediction').joinpath('data', 'predictor_default.pt'))
 
 
 def stamp_seconds(stamp) -> float:
@@ -51,7 +48,10 @@ class PredictorNode(Node):
         self.declare_parameter('lead_time_s', 0.0, ParameterDescriptor(description="expected peak-activation-to-target time; 0 = the model's measured median"))
         self.declare_parameter('fps', 30.0, ParameterDescriptor(description='expected landmark rate (detector smoothing)'))
         self.declare_parameter('robot_lag_s', 0.08, ParameterDescriptor(
-            description="how long the robot's face takes to reach what it is told (pacing); 0 = show the target at once"))
+            description="how long the robot's face takes to reach what it is told: the forecast horizon and the "
+                        "pacing; 0 = the current face, and an onset's target at once"))
+        self.declare_parameter('forecast', True, ParameterDescriptor(
+            description="publish the forecaster's face at t + robot_lag_s (false: the current face) outside onsets"))
         for name, value, text in [
                 ('activation_min', d.activation_min, 'least activation (face units) that can fire'),
                 ('noise_factor', d.noise_factor, 'or this many calm-noise SDs, whichever is larger'),
@@ -61,22 +61,28 @@ class PredictorNode(Node):
                 ('max_gap_s', d.max_gap_s, 'a longer gap without a face resets the detector')]:
             self.declare_parameter(name, value, ParameterDescriptor(description=text))
         p = {n: self.get_parameter(n).value for n in (
-            'mode', 'model_path', 'lead_time_s', 'fps', 'robot_lag_s', 'activation_min', 'noise_factor', 'velocity_min',
+            'mode', 'model_path', 'lead_time_s', 'fps', 'robot_lag_s', 'forecast', 'activation_min', 'noise_factor', 'velocity_min',
             'confirm_frames', 'refractory_s', 'max_gap_s')}
         if p['mode'] not in MODES:
             raise ValueError(f"parameter mode must be one of {MODES}, got {p['mode']!r}")
-        predictor, lead = None, p['lead_time_s']
+        predictor, forecaster, lead = None, None, p['lead_time_s']
         if p['mode'] == 'anticipate':
             path = p['model_path'] or default_model_path()
             model, meta = load_checkpoint(path)
             predictor = FastPredictor.from_model(model)
             lead = lead or float(meta.get('median_lead_s', 0.8))
-            self.get_logger().info(f'anticipating with {path} ({model.parameter_count()} parameters), lead {lead:.2f} s')
+            if p['forecast']:
+                forecaster, _ = load_forecaster(path, max_gap_s=p['max_gap_s'])
+                if forecaster is None:
+                    self.get_logger().warn(f'{path} has no forecaster: showing the current face outside onsets')
+            self.get_logger().info(f'anticipating with {path} ({model.parameter_count()} parameters), lead {lead:.2f} s, '
+                                   f'forecast {p["robot_lag_s"]:.3f} s ahead: {type(forecaster).__name__}')
         params = DetectorParams(activation_min=p['activation_min'], noise_factor=p['noise_factor'],
                                 velocity_min=p['velocity_min'], confirm_frames=p['confirm_frames'],
                                 refractory_s=p['refractory_s'], max_gap_s=p['max_gap_s'])
         _, ids, _ = face_model()
-        self.anticipator = Anticipator(predictor, p['mode'], lead or 0.0, p['fps'], params, ids, p['robot_lag_s'])
+        self.anticipator = Anticipator(predictor, p['mode'], lead or 0.0, p['fps'], params, ids, p['robot_lag_s'],
+                                       forecaster)
         self.mode = p['mode']
         self.pub = self.create_publisher(AnticipatedFace, Topics.FACE_ANTICIPATED, QoSProfile(depth=10))
         self.diag_pub = self.create_publisher(DiagnosticArray, Topics.DIAGNOSTICS, 10)

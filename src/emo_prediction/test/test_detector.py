@@ -94,3 +94,83 @@ def test_a_fizzled_firing_does_not_swallow_the_onset_after_it():
     stuck = DetectorParams(fizzle_factor=0.0)
     late = [f for f, _ in run_detector(stream, clip.fps, stuck, IDS) if f >= clip.onset_start_frame]
     assert not late or late[0] > clip.target_frame
+
+
+# --- The speech gate --------------------------------------------------------------------
+# Streams built here from the neutral face and expression_field alone (not the generator's
+# nuisance model), so that the tests say what the gate does whatever the generator's details.
+
+def _stream(seconds: float, seed: int, talk_hz: float = 0.0, talk_amount: float = 0.0,
+            onset: str = None, onset_at_s: float = 0.0, onset_s: float = 0.6, amount: float = 0.12):
+    """A jittery neutral face (30 fps), optionally talking (the jaw opening and closing at
+    talk_hz, syllable by syllable), optionally with an expression rising (minimum jerk) from
+    onset_at_s over onset_s, then held. Returns (faces, onset start frame, target frame)."""
+    from emo_prediction.synthetic import expression_field
+    fps = 30.0
+    rng = np.random.default_rng(seed)
+    neutral = face_model()[0]
+    n = int(seconds * fps)
+    t = np.arange(n) / fps
+    faces = neutral[None] + rng.normal(0, 0.002, (n, 113, 2))
+    if talk_hz:  # after 1 s of silence, phrases of 1.6 s with pauses of 0.6 s
+        phrase = (t >= 1.0) & ((t - 1.0) % 2.2 < 1.6)
+        syllables = np.clip(np.sin(2 * np.pi * talk_hz * (t - 1.0)), 0, None) * phrase
+        faces += talk_amount * syllables[:, None, None] * expression_field('jaw_drop', neutral, 1.0)[None]
+    start = target = -1
+    if onset:
+        start, target = int(onset_at_s * fps), int((onset_at_s + onset_s) * fps)
+        tau = np.clip((t - onset_at_s) / onset_s, 0, 1)
+        profile = 10 * tau ** 3 - 15 * tau ** 4 + 6 * tau ** 5
+        faces += profile[:, None, None] * expression_field(onset, neutral, amount)[None]
+    return faces, start, target
+
+
+def test_speech_gate_recognises_syllables_not_a_single_opening():
+    from emo_prediction.detector import LOWER_INNER_LIP, SpeechGate, UPPER_INNER_LIP
+    gate = SpeechGate(DetectorParams(), [IDS.index(v) for v in UPPER_INNER_LIP], [IDS.index(v) for v in LOWER_INNER_LIP])
+    talk, _, _ = _stream(4.0, seed=1, talk_hz=4.5, talk_amount=0.08)
+    states = [gate.update(i / 30.0, f) for i, f in enumerate(talk)]
+    assert not any(states[:40])                    # silence, then the first syllables: not yet speech
+    assert np.mean(states[60:]) > 0.95             # talking at 4.5 Hz, pauses included: speech
+    gate.reset()
+    jaw, _, _ = _stream(4.0, seed=2, onset='jaw_drop', onset_at_s=1.0, amount=0.25)
+    assert not any(gate.update(i / 30.0, f) for i, f in enumerate(jaw))   # one opening, held: no speech
+
+
+def test_speech_gate_silences_a_talking_face():
+    """A calm face that talks fires far less with the gate than without it."""
+    counts = {}
+    for gate in (True, False):
+        params = DetectorParams(speech_gate=gate)
+        counts[gate] = sum(len(run_detector(_stream(20.0, seed=s, talk_hz=hz, talk_amount=0.06)[0], 30.0, params, IDS))
+                           for s, hz in ((3, 3.5), (4, 4.5), (5, 6.0)))
+    assert counts[False] >= 6, counts              # talking alone does fire the ungated detector...
+    assert counts[True] <= counts[False] / 4, counts   # ... and the gate removes most of it
+
+
+def test_speech_gate_changes_nothing_on_a_silent_onset():
+    """An expression out of a calm, silent face is caught at the same frame with or without the gate."""
+    for label, seed in (('jaw_drop', 6), ('smile', 7), ('brow_raise', 8)):
+        faces, start, target = _stream(3.0, seed=seed, onset=label, onset_at_s=1.2)
+        gated = [f for f, _ in run_detector(faces, 30.0, DetectorParams(speech_gate=True), IDS)]
+        plain = [f for f, _ in run_detector(faces, 30.0, DetectorParams(speech_gate=False), IDS)]
+        assert gated == plain and len(gated) == 1 and start <= gated[0] <= target, (label, gated, plain)
+
+
+def test_a_brow_raise_while_talking_is_still_caught():
+    """The gate only discounts the mouth: a brow raise mid-sentence fires, early."""
+    for seed in (9, 10, 11):
+        faces, start, target = _stream(5.0, seed=seed, talk_hz=4.5, talk_amount=0.06,
+                                       onset='brow_raise', onset_at_s=3.0, amount=0.10)
+        det = OnsetDetector(DetectorParams(), 30.0, IDS)
+        fires = []
+        for i, face in enumerate(faces):
+            if det.update(i / 30.0, face) is not None:
+                fires.append((i, det.speaking))
+        caught = [(f, speaking) for f, speaking in fires if start <= f <= target]
+        assert caught and caught[0][1], (fires, start, target)         # fired while the gate held speech
+        assert (target - caught[0][0]) / 30.0 >= 0.2, (fires, target)  # with time to spare
+        # Talking alone fired it at most once, on the first syllable (before a window of
+        # speech is seen, a syllable is the start of a jaw drop), never once speech was known.
+        early = [(f, speaking) for f, speaking in fires if f < start]
+        assert len(early) <= 1 and not any(speaking for _, speaking in early), fires
