@@ -18,6 +18,8 @@ predicts grows towards the real one) until the expected lead time has passed
 or the detector calls the firing a fizzle. The robot so moves to where the
 person is going instead of where they are; should the person get further
 from rest than predicted, following them is the earlier way to the target.
+`onset_face='forecast'` shows the forecast during an onset too (the target is
+still published).
 Mode "mimic" (the paper's baseline): always the current face.
 """
 from collections import deque
@@ -30,6 +32,7 @@ from emo_prediction.dataset import INFERENCE_PICK
 from emo_prediction.detector import DetectorParams, OnsetDetector
 
 MODES = ('anticipate', 'mimic')
+ONSET_FACES = ('paced', 'forecast')   # what is shown during an onset: paced towards the target, or the forecast
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,13 @@ class Anticipation:
 
 class Anticipator:
     def __init__(self, predictor=None, mode: str = 'anticipate', lead_s: float = 0.8, fps: float = 30.0,
-                 params: DetectorParams = None, vertex_ids=None, robot_lag_s: float = 0.0, forecaster=None):
+                 params: DetectorParams = None, vertex_ids=None, robot_lag_s: float = 0.0, forecaster=None,
+                 onset_face: str = 'paced'):
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+        if onset_face not in ONSET_FACES:
+            raise ValueError(f'onset_face must be one of {ONSET_FACES}, got {onset_face!r}')
+        self.onset_face = onset_face
         if mode == 'anticipate' and predictor is None:
             raise ValueError('anticipate mode needs a predictive model')
         self.predictor, self.mode, self.lead_s = predictor, mode, lead_s
@@ -102,7 +109,8 @@ class Anticipator:
         rest = self.detector.rest_face
         if np.linalg.norm(face_xy - rest, axis=1).mean() >= np.linalg.norm(target - rest, axis=1).mean():
             return follow
-        self._last = Anticipation(self._paced(face_xy, target), 'anticipate', t, peak_t, self.lead_s - (t - fire_t),
+        shown = self._paced(face_xy, target) if self.onset_face == 'paced' else follow.face_xy
+        self._last = Anticipation(shown, 'anticipate', t, peak_t, self.lead_s - (t - fire_t),
                                   float(confidence * scale), target)
         return self._last
 

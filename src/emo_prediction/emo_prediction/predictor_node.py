@@ -52,6 +52,8 @@ class PredictorNode(Node):
                         "pacing; 0 = the current face, and an onset's target at once"))
         self.declare_parameter('forecast', True, ParameterDescriptor(
             description="publish the forecaster's face at t + robot_lag_s (false: the current face) outside onsets"))
+        self.declare_parameter('onset_face', 'paced', ParameterDescriptor(
+            description="during an onset: 'paced' (on the way to the target face) or 'forecast'"))
         for name, value, text in [
                 ('activation_min', d.activation_min, 'least activation (face units) that can fire'),
                 ('noise_factor', d.noise_factor, 'or this many calm-noise SDs, whichever is larger'),
@@ -61,7 +63,7 @@ class PredictorNode(Node):
                 ('max_gap_s', d.max_gap_s, 'a longer gap without a face resets the detector')]:
             self.declare_parameter(name, value, ParameterDescriptor(description=text))
         p = {n: self.get_parameter(n).value for n in (
-            'mode', 'model_path', 'lead_time_s', 'fps', 'robot_lag_s', 'forecast', 'activation_min', 'noise_factor', 'velocity_min',
+            'mode', 'model_path', 'lead_time_s', 'fps', 'robot_lag_s', 'forecast', 'onset_face', 'activation_min', 'noise_factor', 'velocity_min',
             'confirm_frames', 'refractory_s', 'max_gap_s')}
         if p['mode'] not in MODES:
             raise ValueError(f"parameter mode must be one of {MODES}, got {p['mode']!r}")
@@ -82,7 +84,7 @@ class PredictorNode(Node):
                                 refractory_s=p['refractory_s'], max_gap_s=p['max_gap_s'])
         _, ids, _ = face_model()
         self.anticipator = Anticipator(predictor, p['mode'], lead or 0.0, p['fps'], params, ids, p['robot_lag_s'],
-                                       forecaster)
+                                       forecaster, p['onset_face'])
         self.mode = p['mode']
         self.pub = self.create_publisher(AnticipatedFace, Topics.FACE_ANTICIPATED, QoSProfile(depth=10))
         self.diag_pub = self.create_publisher(DiagnosticArray, Topics.DIAGNOSTICS, 10)
