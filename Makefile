@@ -11,7 +11,9 @@ export ROS_LOCALHOST_ONLY ?= 1
 ENV := source $(ROOT)/tools/env.sh
 COLCON_BUILD := colcon build --base-paths src --event-handlers console_direct- summary+
 
-.PHONY: setup build test bench demo lock clean
+.PHONY: setup build test bench demo evaluate lock clean
+# Real faces for `make evaluate` (not part of a clone; ONSETS=DIR to use another corpus).
+ONSETS ?= ../shared/data/real_onsets
 
 setup:
 	tools/setup.sh
@@ -28,6 +30,11 @@ test: build
 demo: build
 	$(ENV)
 	python -m emo_bringup.demo --out demo_out
+
+# Anticipation on real faces, leave-person-out: prints both protocols, writes results/anticipation.json.
+evaluate: build
+	$(ENV)
+	python -m emo_prediction.evaluate --real "$(abspath $(ONSETS))" --out results
 
 bench: build
 	$(ENV)

@@ -49,12 +49,13 @@ class Anticipation:
 class Anticipator:
     def __init__(self, predictor=None, mode: str = 'anticipate', lead_s: float = 0.8, fps: float = 30.0,
                  params: DetectorParams = None, vertex_ids=None, robot_lag_s: float = 0.0, forecaster=None,
-                 onset_face: str = 'paced'):
+                 onset_face: str = 'paced', hold_expressions: bool = True):
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
         if onset_face not in ONSET_FACES:
             raise ValueError(f'onset_face must be one of {ONSET_FACES}, got {onset_face!r}')
         self.onset_face = onset_face
+        self.hold_expressions = hold_expressions
         if mode == 'anticipate' and predictor is None:
             raise ValueError('anticipate mode needs a predictive model')
         self.predictor, self.mode, self.lead_s = predictor, mode, lead_s
@@ -91,8 +92,8 @@ class Anticipator:
         self.times.append(t)
         if self.mode == 'mimic':
             return Anticipation(face_xy, 'follow', t, t, 0.0, confidence)
-        follow = Anticipation(self._forecast(t, face_xy), 'follow', t, t, 0.0, confidence)
         event = self.detector.update(t, face_xy)
+        follow = Anticipation(self._forecast(t, face_xy), 'follow', t, t, 0.0, confidence)
         if event is not None:
             self.fires += 1
             strength = min(1.0, event.activation / (2.0 * self.detector.threshold))
@@ -115,14 +116,21 @@ class Anticipator:
         return self._last
 
     def _forecast(self, t: float, face_xy: np.ndarray) -> np.ndarray:
-        """The face expected robot_lag_s after this one (the current face without a forecaster)."""
+        """The face expected robot_lag_s after this one (the current face without a forecaster, or
+        while an expression is under way or held: the forecaster learned mostly from talking faces,
+        which return towards their mean, and an expression does not)."""
         if self.forecaster is None:
             return face_xy
         self.forecaster.update(t, face_xy)
-        if self.robot_lag_s == 0.0:
+        if self.robot_lag_s == 0.0 or (self.hold_expressions and not self._calm()):
             return face_xy
         ahead = self.forecaster.forecast(self.robot_lag_s)
         return face_xy if ahead is None else np.asarray(ahead, np.float32)
+
+    def _calm(self) -> bool:
+        """The detector's calm: activation below calm_fraction of its threshold (or the person talks)."""
+        d = self.detector
+        return d.speaking or d.activation < d.p.calm_fraction * d.threshold
 
     def _paced(self, face_xy: np.ndarray, target: np.ndarray) -> np.ndarray:
         """The face on the way to the target that the person should show robot_lag_s from now."""

@@ -24,9 +24,12 @@ LAGS = (1, 2, 3, 4, 6, 9, 14)          # grid frames back (30 Hz): 33 ms .. 0.47
 MEAN_FRAMES = 30                        # the last 1 s
 HORIZON_FRAMES = (1, 2, 3, 4, 6, 8, 10, 12, 15)   # 33 ms .. 0.5 s
 SELECT_HORIZON = 6                     # 200 ms: the horizon validation ranks candidates at
-# Hyperparameters validation chooses from: size of the motion basis and how strongly its
-# motion model is held to zero (copy-current).
-DEFAULT_GRID = [{'n_components': c, 'weight_decay': wd} for c in (8, 16) for wd in (1e-3, 1e-1)]
+# Hyperparameters validation chooses from: size of the motion basis, how strongly its motion
+# model is held to zero (copy-current), and the weight of the generated footage (in real people).
+DEFAULT_GRID = [{'n_components': 16, 'weight_decay': 1e-4, 'generated_weight': 1.0},
+                {'n_components': 16, 'weight_decay': 1e-3, 'generated_weight': 1.0},
+                {'n_components': 16, 'weight_decay': 1e-3, 'generated_weight': 0.0},
+                {'n_components': 8, 'weight_decay': 1e-3, 'generated_weight': 1.0}]
 
 
 @dataclass

@@ -131,3 +131,46 @@ def test_lost_faces_and_malformed_input_do_not_stop_it(rig, tmp_path):
         assert spin_until(executor, lambda: len(got['out']) > n_before, timeout_s=5.0)
     assert proc.returncode == 0
     assert 'malformed FaceLandmarks' in proc.log() and 'Traceback' not in proc.log()
+
+
+def test_publishes_the_forecast_and_the_target_on_a_replayed_real_like_sequence(rig, tmp_path):
+    """Continuous footage (calm, an expression that rises and returns, then talking) replayed at
+    30 fps: every published face is what the Anticipator computes offline on the same frames with
+    the shipped model, i.e. the face forecast robot_lag_s ahead (not the current face) outside onsets
+    and, from the detector's firing on, the paced face and the predicted target face."""
+    from emo_prediction.anticipator import Anticipator
+    from emo_prediction.detector import DetectorParams
+    from emo_prediction.face import face_model
+    from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint, load_forecaster
+    node, executor, pub, got = rig
+    gen = ExpressionGenerator(seed=45)
+    clip = gen.continuous_clip(gen.person(3003), 8.0, talking=True, expressions_per_min=12)
+    faces = clip.face_xy.astype(np.float32)
+    lag = 0.2
+    with NodeProcess('emo_prediction', 'predictor_node', {'robot_lag_s': lag}, tmp_path) as proc:
+        wait_for_subscriber(executor, pub)
+        stream(executor, pub, faces)
+        spin_until(executor, lambda: len(got['out']) >= len(faces), timeout_s=15.0)
+        assert proc.alive(), proc.log()[-2000:]
+    assert 'LinearForecaster' in proc.log()
+    assert len(got['out']) == len(faces), 'frames were lost: the replay would diverge'
+    model, meta = load_checkpoint(default_model_path())
+    forecaster, _ = load_forecaster(default_model_path())
+    offline = Anticipator(FastPredictor.from_model(model), 'anticipate', float(meta['median_lead_s']), 30.0,
+                          DetectorParams(), face_model()[1], lag, forecaster)
+    expected = [offline.update(seconds(landmarks(i, f).header.stamp), f) for i, f in enumerate(faces)]
+    anticipating, moved = 0, []
+    for m in got['out']:
+        i = int(round((seconds(m.header.stamp) - T0) * 30))
+        shown = np.array(m.face_xy).reshape(113, 2)
+        np.testing.assert_allclose(shown, expected[i].face_xy, atol=1e-5)
+        if expected[i].kind == 'anticipate':
+            anticipating += 1
+            assert len(m.target_xy) == 226 and m.lead_time.sec + m.lead_time.nanosec > 0
+            np.testing.assert_allclose(np.array(m.target_xy).reshape(113, 2), expected[i].target_xy, atol=1e-5)
+        else:
+            assert len(m.target_xy) == 0
+            moved.append(np.abs(shown - faces[i]).mean())
+    assert anticipating > 0, 'the detector never fired on the expression'
+    # Outside onsets the face shown is the forecast, not the current face.
+    assert np.median(moved) > 1e-4
