@@ -127,25 +127,26 @@ class FoldModels:
         return FastPredictor.from_model(model)
 
     def _forecaster(self, train_people):
-        from emo_prediction.train_forecast import ForecastData, fit_linear, select
+        from emo_prediction.train_forecast import ForecastData, fit, select
         real = ForecastData.from_sequences(self.corpus.of(train_people))
         if len(self.grid) > 1 and not self.quick:
             choice = select(real, self.grid, folds=3, generated=self.generated)['choice']
         else:
             choice = self.f_meta.get('choice') or self.grid[0]
-        forecaster, _ = fit_linear(real.join(self.generated), **choice)
+        forecaster, _ = fit(real.join(self.generated), **choice)
         forecaster.choice = choice
         self.say(f'  forecaster without {sorted(set(self.corpus.people) - set(train_people))}: {choice}', flush=True)
         return forecaster
 
 
 def anticipation_report(corpus, model_path=None, horizons=HORIZONS, forecast_grid=None, outer_folds: int = 4,
-                        quick: bool = False, seed: int = 0, progress: bool = True) -> dict:
+                        quick: bool = False, seed: int = 0, adapt: bool = True, progress: bool = True) -> dict:
     from emo_prediction.anticipator import Anticipator
     from emo_prediction.corpus import leave_person_out
     from emo_prediction.detector import CANDIDATE_PARAMS
     from emo_prediction.face import face_model
     from emo_prediction.forecast import ConstantVelocity, CopyCurrent
+    from emo_prediction.forecast_model import OnlineAdaptation
     from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint, load_forecaster
     from emo_prediction.train_forecast import DEFAULT_GRID, ForecastData, generated_sequences
     t_start = time.time()
@@ -170,14 +171,21 @@ def anticipation_report(corpus, model_path=None, horizons=HORIZONS, forecast_gri
 
     firings = {}
 
+    adapting = {}
+
     def anticipator(train_people):
+        """As the node runs it by default: the forecaster adapting online to the person (one adaptation
+        per person and horizon, carried from each of their sources to the next, from a cold start)."""
         target_model, forecaster = models(train_people)
 
         def make(h, person):
-            forecaster.reset()
+            key = (person, h)
+            if key not in adapting:
+                adapting[key] = OnlineAdaptation(forecaster, horizon_s=h) if adapt else forecaster
+            adapting[key].reset()
             params = CANDIDATE_PARAMS[det['per_person'][person]]
             return Anticipator(target_model, 'anticipate', lead, 30.0, params, ids, robot_lag_s=h,
-                               forecaster=forecaster)
+                               forecaster=adapting[key])
         return AnticipatorSystem(make, firings)
 
     systems = {'copy_current': lambda tr: ForecastSystem(CopyCurrent()),
@@ -231,6 +239,9 @@ def anticipation_report(corpus, model_path=None, horizons=HORIZONS, forecast_gri
                       if f_meta else None,
                       'note': 'figures are of models retrained without each fold\'s test people by the same recipe'},
             'outer_folds': [te for _, te in folds],
+            'anticipator': 'the node\'s defaults: detector per person as below, forecaster '
+                           + ('adapting online to each person' if adapt else 'without adaptation')
+                           + ', paced onsets, forecast held while an expression is under way',
             'forecaster': {'grid': grid, 'chosen_per_person': choices, 'generated_seconds': generated_s,
                            'selection': 'lowest mean per-person ratio to copy-current at 200 ms over 3 folds '
                                         'of the training people' if len(grid) > 1 and not quick else 'fixed'},
@@ -245,19 +256,19 @@ def anticipation_report(corpus, model_path=None, horizons=HORIZONS, forecast_gri
         'adaptation': adaptation}
 
 
-def adaptation_report(corpus, folds, models, h: float = 0.2, prior: float = 30.0, forgetting: float = 0.999) -> dict:
-    """Beyond the paper: the forecaster adapting online to each held-out person (AdaptiveForecaster),
+def adaptation_report(corpus, folds, models, h: float = 0.2) -> dict:
+    """Beyond the paper: the forecaster adapting online to each held-out person (OnlineAdaptation),
     their sources replayed in order as one interaction; scored on the later half of the person's
     frames (after adapting on the earlier half, and still adapting), against copy-current and the
     same forecaster without adaptation, on the same frames."""
-    from emo_prediction.forecast_model import AdaptiveForecaster
+    from emo_prediction.forecast_model import OnlineAdaptation
     from emo_prediction.real_eval import horizon_frames, mae, replay
     from emo_prediction.stats import ratio_report
     adapt_err, fixed_err, copy_err, frames = {}, {}, {}, {}
     for train_people, test_people in folds:
         base = models(train_people)[1]
         for person in test_people:
-            adaptive = AdaptiveForecaster.adapting(base, prior=prior, forgetting=forgetting)
+            adaptive = OnlineAdaptation(base, horizon_s=h)
             a_all, f_all, c_all = [], [], []
             for seq in corpus.of([person]):
                 n = horizon_frames(h, seq.fps)
@@ -277,7 +288,8 @@ def adaptation_report(corpus, folds, models, h: float = 0.2, prior: float = 30.0
             later = np.arange(len(c)) >= len(c) // 2
             adapt_err[person], fixed_err[person], copy_err[person] = a[later], f[later], c[later]
             frames[person] = int(later.sum())
-    return {'h_s': h, 'prior': prior, 'forgetting': forgetting, 'scored_frames_per_person': frames,
+    return {'h_s': h, 'settings': {k: getattr(adaptive, k) for k in ('prior', 'memory_s', 'ramp')},
+            'scored_frames_per_person': frames,
             'adaptive_vs_copy': ratio_report(adapt_err, copy_err),
             'fixed_vs_copy': ratio_report(fixed_err, copy_err),
             'adaptive_vs_fixed': ratio_report(adapt_err, fixed_err)}

@@ -2,7 +2,6 @@
 
     python -m emo_prediction.evaluate --model model.pt --data windows.npz --out eval/
     python -m emo_prediction.evaluate --model model.pt --synthetic 1000 --seed 99 --cv 5 --detector --out eval/
-    python -m emo_prediction.evaluate --model model.pt --real-onsets ../shared/data/real_onsets --out eval/
     python -m emo_prediction.evaluate --real ../shared/data/real_onsets --out results/     # make evaluate
 
 Model: the mean absolute error (face units) between the predicted and the
@@ -168,7 +167,6 @@ def main(argv=None) -> int:
     parser.add_argument('--cv-epochs', type=int, default=40)
     parser.add_argument('--cv-lr', type=float, default=1e-3)
     parser.add_argument('--detector', action='store_true', help='also report the online detector')
-    parser.add_argument('--real-onsets', type=pathlib.Path, help='also evaluate on real MediaPipe onsets (a real_onsets folder)')
     parser.add_argument('--out', type=pathlib.Path, required=True)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -198,11 +196,6 @@ def main(argv=None) -> int:
             results['cv_by_participant'] = cross_validate(data, 'participant', args.cv, kw)
     if args.detector:
         results['detector'] = detector_report(seed=args.seed)
-    if args.real_onsets:
-        from emo_prediction.real_onsets import evaluate_real_onsets
-        real = evaluate_real_onsets(args.real_onsets, predictor)
-        results['real_onsets'] = real
-        boxplot(real.pop('errors'), args.out / 'real_onsets_mae.png', 'real MediaPipe onsets')
     (args.out / 'results.json').write_text(json.dumps(_jsonable(results), indent=1))
     print(json.dumps(_jsonable({k: v for k, v in results.items() if k != 'model_meta'}), indent=1)[:6000])
     return 0

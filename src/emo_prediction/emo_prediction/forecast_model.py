@@ -1,77 +1,118 @@
-"""A learned forecaster of the face at t + h, run as a few numpy products per frame.
+"""Learned forecasters of the face at t + h, run as a few numpy products per frame.
 
-    forecaster = LinearForecaster.from_arrays(arrays)    # arrays as saved by emo_prediction.train_forecast
+    forecaster, meta = load_forecaster('predictor_default.pt')      # emo_prediction.model
     forecaster.update(t, face_xy)
-    forecaster.forecast(0.2)                              # (113, 2) the face 0.2 s after the newest frame
+    forecaster.forecast(0.2)                                        # (113, 2) the face 0.2 s after the newest
 
-On the model grid (MODEL_RATE) ending at the newest face x_t, the motion the
-forecaster sees is a few offsets: x_{t-l} - x_t for the grid lags l (how the
-face got here, de-jittered by the fit rather than by a filter whose lag would
-count against the horizon) and the mean face of the last `mean_frames` minus
-x_t (where a talking or blinking face tends to return). The change of the face
-at each trained horizon is
+What a forecaster sees of the past (`motion_features`, the same code for
+training and at run time), on the model grid (MODEL_RATE) ending at the newest
+face x_t:
+- X, 8 offsets of 226 coordinates: x_{t-l} - x_t for the last 6 grid frames
+  (how the face got here; frame-to-frame motion is mostly tracking jitter, and
+  the fit decides how much of it to trust), and the mean faces of the last 1 s
+  and 3 s minus x_t (where a talking or blinking face returns to), each face
+  region's mean offset clipped to CLIP (a held expression is not a place the
+  face returns to);
+- state, 21 scale-free numbers: per face region, the size of those mean offsets
+  and of the step of 0.1 s, relative to the region's jitter (the mean second
+  difference over the last 10 grid frames): whether this region is talking,
+  moving away or still.
 
-    delta_k = sum_j a_kj * offset_j                       a temporal filter shared by every coordinate
-            + B^T ( W_k vec(B offset_1 .. B offset_J) )   a motion model in a basis B of face motions
+The change of the face at horizon k / MODEL_RATE (k = 1..15) is
 
-(B: principal motions of the training people's faces). A horizon between two
-trained ones is interpolated linearly; beyond the longest, the longest is used.
-Fitted with an L1 loss (the error reported is the mean absolute error), each
-person weighing the same, so that one person's long recording does not decide it.
+    LinearForecaster:  sum_j a_kj X_j  +  B^T W_k vec(B X)         one temporal filter shared by every
+                                                                   coordinate + a motion model in a basis B
+    MLPForecaster:     sum_j a_kj X_j  +  gamma U mlp_k(U X, state)   the same filter + a small MLP in a
+                                                                   basis U of each region's main motions
+
+and a horizon between two trained ones is interpolated linearly. Both start
+from copy-current (weights zero) and are fitted with an L1 loss
+(emo_prediction.train_forecast); the MLP's share is shrunk by gamma, chosen by
+validation on held-out people.
 """
 import numpy as np
+from scipy.special import erf
 
 from emo_prediction.forecast import MODEL_RATE, Forecaster
 
-ARRAY_KEYS = ('lags', 'mean_frames', 'horizon_frames', 'basis', 'filter', 'mix')
+LAGS = (1, 2, 3, 4, 5, 6)      # grid frames back: the motion offsets
+STATE_LAGS = 9                 # the jitter level: second differences over the last 10 grid frames
+MEAN_FRAMES = (30, 90)         # the mean faces of the last 1 s and 3 s
+CLIP = 0.012                   # face units: largest mean offset of a region from a mean face
+N_GRID = max(MEAN_FRAMES)      # grid frames a forecaster looks at (3 s)
+N_FEATURES = len(LAGS) + len(MEAN_FRAMES)
+HORIZON_FRAMES = tuple(range(1, 16))     # 33 ms .. 0.5 s
 
 
-class LinearForecaster(Forecaster):
-    name = 'linear_forecaster'
+def region_rows() -> list:
+    """The face regions (row indices of the 113 points): jaw, lips, inner lips, eyes, brows."""
+    from emo_prediction.face import face_model
+    return list(face_model()[2].values())
 
-    def __init__(self, lags, mean_frames: int, horizon_frames, basis, filter_, mix, max_gap_s: float = 0.5):
-        self.lags = np.asarray(lags, int)
-        self.mean_frames = int(mean_frames)
-        self.history_s = (max(int(self.lags.max()), self.mean_frames) + 2) / MODEL_RATE
+
+def region_columns(regions) -> list:
+    """Each region's columns among the 226 coordinates (x, y of each row)."""
+    return [np.stack([2 * np.asarray(r), 2 * np.asarray(r) + 1], axis=1).ravel() for r in regions]
+
+
+def _clip(offset: np.ndarray, columns, clip: float) -> np.ndarray:
+    """Each region's mean |offset| at most `clip` (regions may overlap: scaling one down keeps the others under)."""
+    out = offset.copy()
+    for c in columns:
+        size = np.abs(out[..., c]).mean(axis=-1, keepdims=True)
+        out[..., c] = out[..., c] * np.minimum(1.0, clip / np.maximum(size, 1e-9))
+    return out
+
+
+def motion_features(grid: np.ndarray, columns, clip: float = CLIP) -> tuple:
+    """(X (..., 8, 226), state (..., 3 * regions)) from grid faces (..., >= N_GRID, 226), newest last."""
+    grid = np.asarray(grid, np.float64)
+    newest = grid[..., -1, :]
+    lag = grid[..., -1 - np.arange(1, STATE_LAGS + 1), :] - newest[..., None, :]          # (..., 9, 226)
+    means = [_clip(grid[..., -n:, :].mean(axis=-2) - newest, columns, clip) for n in MEAN_FRAMES]
+    x = np.concatenate([lag[..., :len(LAGS), :]] + [m[..., None, :] for m in means], axis=-2)
+    steps = np.concatenate([np.zeros_like(lag[..., :1, :]), lag], axis=-2)
+    jitter = np.abs(steps[..., 2:, :] - 2 * steps[..., 1:-1, :] + steps[..., :-2, :]).mean(axis=-2)
+
+    def per_region(a):
+        return np.stack([a[..., c].mean(axis=-1) for c in columns], axis=-1)
+    noise = per_region(jitter) + 1e-5
+    state = np.log(np.concatenate([per_region(np.abs(means[0])) / noise, per_region(np.abs(means[1])) / noise,
+                                   per_region(np.abs(lag[..., 2, :])) / noise], axis=-1) + 1e-3)
+    return x, state
+
+
+def gelu(x):
+    return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)))
+
+
+class FeatureForecaster(Forecaster):
+    """What the learned forecasters share: the history, the features of the newest frame, and the
+    interpolation between trained horizons. Subclasses give `change(k)`, the change at horizon k."""
+    history_s = (N_GRID + 2) / MODEL_RATE
+
+    def __init__(self, horizon_frames=HORIZON_FRAMES, regions=None, motions=None, max_gap_s: float = 0.5):
         super().__init__(max_gap_s)
-        self.horizons = np.asarray(horizon_frames, float) / MODEL_RATE          # (K,) seconds
-        self.basis = np.asarray(basis, np.float64)                                  # (C, 226)
-        self.filter = np.asarray(filter_, np.float64)                               # (K, J)
-        self.mix = np.asarray(mix, np.float64)                                      # (K, J*C, C)
-        self.n_grid = max(int(self.lags.max()), self.mean_frames) + 1
-        self._offsets = None
-
-    @classmethod
-    def from_arrays(cls, arrays: dict, **kwargs) -> 'LinearForecaster':
-        missing = [k for k in ARRAY_KEYS if k not in arrays]
-        if missing:
-            raise ValueError(f'forecaster arrays lack {missing}')
-        return cls(arrays['lags'], int(arrays['mean_frames']), arrays['horizon_frames'], arrays['basis'],
-                   arrays['filter'], arrays['mix'], **kwargs)
-
-    def arrays(self) -> dict:
-        return {'lags': self.lags, 'mean_frames': np.int64(self.mean_frames),
-                'horizon_frames': np.rint(self.horizons * MODEL_RATE).astype(int), 'basis': self.basis,
-                'filter': self.filter, 'mix': self.mix}
+        # The people's main face motions (C, 226), whole face: the space online adaptation learns in.
+        self.motions = None if motions is None else np.asarray(motions, np.float64)
+        self.horizons = np.asarray(horizon_frames, float) / MODEL_RATE
+        self.regions = [np.asarray(r, int) for r in (regions if regions is not None else region_rows())]
+        self.columns = region_columns(self.regions)
+        self._features = None
 
     def update(self, t, face_xy) -> None:
         super().update(t, face_xy)
-        self._offsets = None
+        self._features = None
 
-    def offsets(self) -> np.ndarray:
-        """(J, 226) the motion features of the newest frame (see the module doc)."""
-        if self._offsets is None:
-            g = self.history.grid(self.n_grid).reshape(self.n_grid, -1)
-            newest = g[-1]
-            self._offsets = np.concatenate([g[-1 - self.lags] - newest,
-                                            g[-self.mean_frames:].mean(axis=0, keepdims=True) - newest])
-        return self._offsets
+    def features(self) -> tuple:
+        """(X (8, 226), state) of the newest frame."""
+        if self._features is None:
+            g = self.history.grid(N_GRID).reshape(N_GRID, -1)
+            self._features = motion_features(g, self.columns)
+        return self._features
 
     def change(self, k: int) -> np.ndarray:
-        """(226,) the change of the face at trained horizon k."""
-        off = self.offsets()
-        z = (off @ self.basis.T).ravel()
-        return self.filter[k] @ off + (z @ self.mix[k]) @ self.basis
+        raise NotImplementedError
 
     def forecast(self, h: float):
         newest = self.history.newest
@@ -90,86 +131,169 @@ class LinearForecaster(Forecaster):
             delta = self.change(k - 1) * (1 - w) + self.change(k) * w
         return newest + delta.reshape(113, 2)
 
+    def _common_arrays(self) -> dict:
+        out = {'horizon_frames': np.rint(self.horizons * MODEL_RATE).astype(int), 'regions': self._region_array()}
+        if self.motions is not None:
+            out['motions'] = self.motions
+        return out
 
-class AdaptiveForecaster(LinearForecaster):
-    """The learned forecaster plus a correction learned online on the person in front of the robot.
+    @staticmethod
+    def _common_kwargs(a) -> dict:
+        return {'horizon_frames': a['horizon_frames'], 'regions': FeatureForecaster._regions_of(a),
+                'motions': a['motions'] if 'motions' in a else None}
 
-    Once the face at t + h_k has been seen, the forecast made at t for it is compared with it, and
-    a few gains are updated by recursive least squares with forgetting: per trained horizon and
-    principal motion c, the residual of that motion is modelled as a_c * (the population forecast's
-    change in c) + b_c * (the 1 s mean offset in c) + d_c * (the newest step in c). Three numbers
-    per motion, starting at zero (the population forecaster), held there by a prior worth `prior`
-    seconds of footage, so that a few seconds of a new face cannot swing them. `reset()` (a new face
-    stream) keeps what was learned, `forget()` drops it (a new person).
-    """
-    name = 'adaptive_forecaster'
-    N_GAINS = 3
+    def _region_array(self) -> np.ndarray:
+        width = max(len(r) for r in self.regions)
+        return np.array([np.pad(r, (0, width - len(r)), constant_values=-1) for r in self.regions])
 
-    def __init__(self, *args, prior: float = 20.0, forgetting: float = 0.9995, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.prior, self.forgetting = prior, forgetting
-        self.forget()
+    @staticmethod
+    def _regions_of(arrays) -> list:
+        return [r[r >= 0] for r in np.asarray(arrays['regions'])]
+
+
+class LinearForecaster(FeatureForecaster):
+    kind = 'linear'
+    name = 'linear_forecaster'
+
+    def __init__(self, basis, filter_, mix, **kwargs):
+        super().__init__(**kwargs)
+        self.basis = np.asarray(basis, np.float64)            # (C, 226)
+        self.filter = np.asarray(filter_, np.float64)         # (K, 8)
+        self.mix = np.asarray(mix, np.float64)                # (K, 8 * C, C)
+
+    def change(self, k: int) -> np.ndarray:
+        x, _ = self.features()
+        z = (x @ self.basis.T).ravel()
+        return self.filter[k] @ x + (z @ self.mix[k]) @ self.basis
+
+    def arrays(self) -> dict:
+        return dict(self._common_arrays(), basis=self.basis, filter=self.filter, mix=self.mix)
 
     @classmethod
-    def adapting(cls, base: LinearForecaster, **kwargs) -> 'AdaptiveForecaster':
-        a = base.arrays()
-        return cls(a['lags'], int(a['mean_frames']), a['horizon_frames'], a['basis'], a['filter'], a['mix'],
-                   max_gap_s=base.history.max_gap_s, **kwargs)
+    def from_arrays(cls, a: dict, **kwargs) -> 'LinearForecaster':
+        return cls(a['basis'], a['filter'], a['mix'], **cls._common_kwargs(a), **kwargs)
 
-    def forget(self) -> None:
-        k, c, g = len(self.horizons), len(self.basis), self.N_GAINS
-        self.gains = np.zeros((k, c, g))
-        # Ridge prior: `prior` seconds of frames whose features are of a typical size (0.01 in the basis).
-        self.p = np.tile(np.eye(g) / (self.prior * MODEL_RATE * 0.01 ** 2), (k, c, 1, 1))
-        self._pending = []
-        self.updates = 0
 
-    def reset(self) -> None:
-        super().reset()
-        self._pending = []
+class MLPForecaster(FeatureForecaster):
+    kind = 'mlp'
+    name = 'mlp_forecaster'
 
-    def _phi(self, base_change: np.ndarray) -> np.ndarray:
-        """(K, C, 3) the gain features of the newest frame, given the population changes (K, 226)."""
-        z = self.offsets() @ self.basis.T                       # (J, C)
-        k = len(base_change)
-        return np.stack([base_change @ self.basis.T, np.broadcast_to(z[-1], (k, len(z[-1]))),
-                         np.broadcast_to(z[0], (k, len(z[0])))], axis=2)
+    def __init__(self, basis, filter_, layers, z_mean, z_scale, gamma: float, **kwargs):
+        super().__init__(**kwargs)
+        self.basis = np.asarray(basis, np.float64)            # (C, 226): 2 main motions per region
+        self.filter = np.asarray(filter_, np.float64)         # (K, 8)
+        self.layers = [(np.asarray(w, np.float64), np.asarray(b, np.float64)) for w, b in layers]
+        self.z_mean, self.z_scale = np.asarray(z_mean, np.float64), np.asarray(z_scale, np.float64)
+        self.gamma = float(gamma)
+        self._out = None
 
     def update(self, t, face_xy) -> None:
         super().update(t, face_xy)
-        if face_xy is None or self.history.newest is None:
-            return
-        self._learn(t)
-        base = np.stack([LinearForecaster.change(self, k) for k in range(len(self.horizons))])
-        self._base, self._phis = base, self._phi(base)
-        self._pending.append((t, self.history.newest.ravel().copy(), base, self._phis,
-                              np.zeros(len(self.horizons), bool)))
-        while self._pending and t - self._pending[0][0] > self.horizons[-1] + 0.1:
-            self._pending.pop(0)
+        self._out = None
 
-    def _learn(self, t: float) -> None:
-        """RLS updates for every past forecast whose horizon has now been seen."""
-        times = np.fromiter(self.history.times, float, len(self.history.times))
-        lam = self.forgetting
-        for s, face_s, base, phis, done in self._pending:
-            for k, hk in enumerate(self.horizons):
-                if done[k] or s + hk > t or s + hk < times[0]:
-                    continue
-                done[k] = True
-                i = int(np.searchsorted(times, s + hk))
-                j = max(i - 1, 0)
-                w = 0.0 if times[i] == times[j] else (s + hk - times[j]) / (times[i] - times[j])
-                truth = self.history.faces[j].ravel() * (1 - w) + self.history.faces[i].ravel() * w
-                residual = (truth - face_s - base[k]) @ self.basis.T           # (C,)
-                phi, p = phis[k], self.p[k]                                     # (C, G), (C, G, G)
-                p_phi = np.einsum('cgh,ch->cg', p, phi)
-                gain = p_phi / (lam + np.einsum('cg,cg->c', phi, p_phi))[:, None]
-                err = residual - np.einsum('cg,cg->c', phi, self.gains[k])
-                self.gains[k] += gain * err[:, None]
-                self.p[k] = (p - np.einsum('cg,ch->cgh', gain, p_phi)) / lam
-                self.updates += 1
+    def outputs(self) -> np.ndarray:
+        """(K, C) the MLP's change in the basis at every trained horizon (once per frame)."""
+        if self._out is None:
+            x, state = self.features()
+            h = (np.concatenate([(x @ self.basis.T).ravel(), state]) - self.z_mean) / self.z_scale
+            for w, b in self.layers[:-1]:
+                h = gelu(h @ w + b)
+            w, b = self.layers[-1]
+            self._out = (h @ w + b).reshape(len(self.horizons), len(self.basis))
+        return self._out
 
     def change(self, k: int) -> np.ndarray:
-        base = self._base[k]
-        correction = np.einsum('cg,cg->c', self._phis[k], self.gains[k])
-        return base + correction @ self.basis
+        x, _ = self.features()
+        return self.filter[k] @ x + self.gamma * (self.outputs()[k] @ self.basis)
+
+    def arrays(self) -> dict:
+        out = dict(self._common_arrays(), basis=self.basis, filter=self.filter, z_mean=self.z_mean,
+                   z_scale=self.z_scale, gamma=np.float64(self.gamma), n_layers=np.int64(len(self.layers)))
+        for i, (w, b) in enumerate(self.layers):
+            out[f'w{i}'], out[f'b{i}'] = w, b
+        return out
+
+    @classmethod
+    def from_arrays(cls, a: dict, **kwargs) -> 'MLPForecaster':
+        layers = [(a[f'w{i}'], a[f'b{i}']) for i in range(int(a['n_layers']))]
+        return cls(a['basis'], a['filter'], layers, a['z_mean'], a['z_scale'], float(a['gamma']),
+                   **cls._common_kwargs(a), **kwargs)
+
+
+KINDS = {c.kind: c for c in (LinearForecaster, MLPForecaster)}
+
+
+def forecaster_from(entry: dict, **kwargs) -> FeatureForecaster:
+    """A forecaster from a checkpoint entry {'kind', 'arrays'} (emo_prediction.model.save_checkpoint)."""
+    kind = entry.get('kind')
+    if kind not in KINDS:
+        raise ValueError(f'unknown forecaster kind {kind!r} (known: {sorted(KINDS)})')
+    return KINDS[kind].from_arrays(entry['arrays'], **kwargs)
+
+
+class OnlineAdaptation(Forecaster):
+    """A learned forecaster plus a correction learned online on the person in front of the robot.
+
+        adaptive = OnlineAdaptation(forecaster, horizon_s=0.2)
+
+    Once the face `horizon_s` after a frame has been seen, the forecast made then is compared
+    with it, and a ridge regression with forgetting (time constant `memory_s`) maps that frame's
+    features (X and the population forecast's change, projected on the `basis`'s motions) to the
+    residual. Each sample weighs by the inverse of its residual's size (robust to tracking
+    glitches); the correction comes in over the first `ramp` samples, and `prior` holds it at zero
+    until the person's own footage outweighs it: a few seconds of a new face change little. The
+    correction is learned at one horizon (the robot's lag) and scaled down for shorter ones.
+    `reset()` (a new face stream) keeps what was learned, `forget()` drops it (a new person).
+    """
+    name = 'online_adaptation'
+
+    def __init__(self, base: FeatureForecaster, horizon_s: float = 0.2, n_components: int = 16,
+                 prior: float = 1000.0, memory_s: float = 120.0, ramp: int = 300, solve_every: int = 5):
+        super().__init__(base.history.max_gap_s)
+        self.base, self.horizon_s = base, horizon_s
+        self.prior, self.memory_s, self.ramp, self.solve_every = prior, memory_s, ramp, solve_every
+        if base.motions is None:
+            raise ValueError('online adaptation needs the forecaster\'s principal motions (retrain it)')
+        self.basis = base.motions[:n_components]
+        self.forget()
+
+    def forget(self) -> None:
+        n = (N_FEATURES + 1) * len(self.basis)
+        self.a = np.zeros((n, n))
+        self.b = np.zeros((n, len(self.basis)))
+        self.theta = np.zeros((n, len(self.basis)))
+        self.seen = self._frames = 0
+        self._pending = []
+
+    def reset(self) -> None:
+        self.base.reset()
+        self._pending = []
+
+    def update(self, t, face_xy) -> None:
+        self.base.update(t, face_xy)
+        if face_xy is None or self.base.history.newest is None:
+            return
+        now = self.base.history.newest.ravel()
+        lam = np.exp(-1.0 / (self.memory_s * MODEL_RATE))
+        while self._pending and self._pending[0][0] <= t + 1e-6:
+            _, z, predicted = self._pending.pop(0)
+            residual = now - predicted
+            left = residual - (z @ self.theta) @ self.basis
+            q = 1.0 / max(float(np.abs(left).mean()), 1e-3)
+            self.a = lam * self.a + q * np.outer(z, z)
+            self.b = lam * self.b + q * np.outer(z, residual @ self.basis.T)
+            self.seen += 1
+        self._frames += 1
+        if self.seen and self._frames % self.solve_every == 0:
+            self.theta = np.linalg.solve(self.a + self.prior * np.eye(len(self.a)), self.b)
+        x, _ = self.base.features()
+        population = self.base.forecast(self.horizon_s).ravel() - now
+        self._z = (np.concatenate([x, population[None]]) @ self.basis.T).ravel()
+        self._pending.append((t + self.horizon_s, self._z, now + population))
+
+    def forecast(self, h: float):
+        ahead = self.base.forecast(h)
+        if ahead is None or not self.seen:
+            return ahead
+        weight = min(1.0, self.seen / self.ramp) * min(1.0, h / self.horizon_s)
+        return ahead + weight * ((self._z @ self.theta) @ self.basis).reshape(113, 2)

@@ -96,7 +96,7 @@ def save_checkpoint(path, model: PredictiveModel, meta: dict, forecaster=None, f
     """The target-face model, and optionally the forecaster of the face at t + h (its numpy arrays)."""
     ckpt = {'state_dict': model.state_dict(), 'hidden': model.hidden, 'meta': meta}
     if forecaster is not None:
-        ckpt['forecaster'] = {'kind': type(forecaster).__name__,
+        ckpt['forecaster'] = {'kind': forecaster.kind,
                               'arrays': {k: np.asarray(v) for k, v in forecaster.arrays().items()},
                               'meta': forecaster_meta or {}}
     torch.save(ckpt, path)
@@ -115,11 +115,12 @@ def load_checkpoint(path):
 
 def load_forecaster(path, **kwargs):
     """(forecaster, its meta) saved with the checkpoint, or (None, {}) if it has none."""
-    from emo_prediction.forecast_model import LinearForecaster
+    from emo_prediction.forecast_model import forecaster_from
     ckpt = torch.load(path, map_location='cpu', weights_only=False)
     entry = ckpt.get('forecaster') if isinstance(ckpt, dict) else None
     if not entry:
         return None, {}
-    if entry.get('kind') != LinearForecaster.__name__:
-        raise ValueError(f"{path}: unknown forecaster kind {entry.get('kind')!r}")
-    return LinearForecaster.from_arrays(entry['arrays'], **kwargs), entry.get('meta', {})
+    try:
+        return forecaster_from(entry, **kwargs), entry.get('meta', {})
+    except (KeyError, ValueError) as err:
+        raise ValueError(f'{path}: a broken forecaster entry ({err})') from err

@@ -33,6 +33,7 @@ from emo_prediction.anticipator import MODES, Anticipator
 from emo_prediction.detector import DetectorParams
 from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint, load_forecaster
 from emo_prediction.face import face_model
+from emo_prediction.forecast_model import OnlineAdaptation
 
 
 def stamp_seconds(stamp) -> float:
@@ -52,6 +53,10 @@ class PredictorNode(Node):
                         "pacing; 0 = the current face, and an onset's target at once"))
         self.declare_parameter('forecast', True, ParameterDescriptor(
             description="publish the forecaster's face at t + robot_lag_s (false: the current face) outside onsets"))
+        self.declare_parameter('adapt', True, ParameterDescriptor(
+            description='learn a correction of the forecast online on the person in front of the robot'))
+        self.declare_parameter('adapt_forget_s', 10.0, ParameterDescriptor(
+            description='with adapt: no face for this long means a new person (what was learned is dropped)'))
         self.declare_parameter('onset_face', 'paced', ParameterDescriptor(
             description="during an onset: 'paced' (on the way to the target face) or 'forecast'"))
         for name, value, text in [
@@ -63,7 +68,8 @@ class PredictorNode(Node):
                 ('max_gap_s', d.max_gap_s, 'a longer gap without a face resets the detector')]:
             self.declare_parameter(name, value, ParameterDescriptor(description=text))
         p = {n: self.get_parameter(n).value for n in (
-            'mode', 'model_path', 'lead_time_s', 'fps', 'robot_lag_s', 'forecast', 'onset_face', 'activation_min', 'noise_factor', 'velocity_min',
+            'mode', 'model_path', 'lead_time_s', 'fps', 'robot_lag_s', 'forecast', 'adapt', 'adapt_forget_s',
+            'onset_face', 'activation_min', 'noise_factor', 'velocity_min',
             'confirm_frames', 'refractory_s', 'max_gap_s')}
         if p['mode'] not in MODES:
             raise ValueError(f"parameter mode must be one of {MODES}, got {p['mode']!r}")
@@ -77,6 +83,8 @@ class PredictorNode(Node):
                 forecaster, _ = load_forecaster(path, max_gap_s=p['max_gap_s'])
                 if forecaster is None:
                     self.get_logger().warn(f'{path} has no forecaster: showing the current face outside onsets')
+                elif p['adapt'] and p['robot_lag_s'] > 0:
+                    forecaster = OnlineAdaptation(forecaster, horizon_s=p['robot_lag_s'])
             self.get_logger().info(f'anticipating with {path} ({model.parameter_count()} parameters), lead {lead:.2f} s, '
                                    f'forecast {p["robot_lag_s"]:.3f} s ahead: {type(forecaster).__name__}')
         params = DetectorParams(activation_min=p['activation_min'], noise_factor=p['noise_factor'],
@@ -86,6 +94,8 @@ class PredictorNode(Node):
         self.anticipator = Anticipator(predictor, p['mode'], lead or 0.0, p['fps'], params, ids, p['robot_lag_s'],
                                        forecaster, p['onset_face'])
         self.mode = p['mode']
+        self.adapt_forget_s = p['adapt_forget_s']
+        self._last_face_t = None
         self.pub = self.create_publisher(AnticipatedFace, Topics.FACE_ANTICIPATED, QoSProfile(depth=10))
         self.diag_pub = self.create_publisher(DiagnosticArray, Topics.DIAGNOSTICS, 10)
         self.intensity_pub = self.create_publisher(Float32, Topics.EXPRESSION_INTENSITY, 10)
@@ -114,6 +124,11 @@ class PredictorNode(Node):
                     self.get_logger().error(self.last_error)
                 return
             face = face.reshape(113, 2)
+            forecaster = self.anticipator.forecaster
+            if (isinstance(forecaster, OnlineAdaptation) and self._last_face_t is not None
+                    and t - self._last_face_t > self.adapt_forget_s):
+                forecaster.forget()      # long without a face: whoever comes now is a new person
+            self._last_face_t = t
         else:
             self.no_face += 1
         self.frames += 1
@@ -151,6 +166,8 @@ class PredictorNode(Node):
         values = {'mode': self.mode, 'frames': self.frames, 'frames_without_face': self.no_face,
                   'malformed': self.malformed, 'onsets_detected': self.anticipator.fires,
                   'last_lead_time_s': f'{self.last_lead:.3f}',
+                  'forecaster': type(self.anticipator.forecaster).__name__,
+                  'adaptation_samples': getattr(self.anticipator.forecaster, 'seen', 0),
                   'step_ms_p50': f'{np.percentile(step, 50):.3f}', 'step_ms_p99': f'{np.percentile(step, 99):.3f}'}
         status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
         self.diag_pub.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()), status=[status]))

@@ -77,7 +77,8 @@ def train(train_set: WindowDataset, val_set: WindowDataset, hidden: int = 128, l
 def load_windows(args) -> WindowDataset:
     if args.data:
         return WindowDataset.load(args.data)
-    data, _ = build_from_clips(synthetic_clips(args.synthetic, args.people, args.seed), progress=True)
+    data, _ = build_from_clips(synthetic_clips(args.synthetic, args.people, args.seed),
+                               progress=not getattr(args, 'quiet', False))
     return data
 
 
@@ -126,7 +127,7 @@ def train_target(args, corpus=None, people=(), data: WindowDataset = None) -> tu
 def train_forecaster(corpus, people, generated_s: float, grid, seed: int = 0, progress: bool = True) -> tuple:
     """(forecaster of the face at t + h, meta): hyperparameters (and the weight of the generated
     footage) chosen by 3 folds of the real `people`, then fitted on all of them."""
-    from emo_prediction.train_forecast import ForecastData, fit_linear, generated_sequences, select
+    from emo_prediction.train_forecast import ForecastData, fit, generated_sequences, select
     t0 = time.time()
     real = ForecastData.from_sequences(corpus.of(people)) if corpus is not None and people else None
     generated = ForecastData.from_sequences(generated_sequences(generated_s, seed)) if generated_s > 0 else None
@@ -137,13 +138,13 @@ def train_forecaster(corpus, people, generated_s: float, grid, seed: int = 0, pr
     else:
         chosen = {'choice': grid[0], 'scores': []}
     data = real.join(generated) if real is not None else generated
-    forecaster, losses = fit_linear(data, seed=seed, **chosen['choice'])
-    meta = {'kind': 'linear', 'real_people': sorted(people) if real is not None else [],
+    forecaster, losses = fit(data, seed=seed, **chosen['choice'])
+    meta = {'kind': forecaster.kind, 'real_people': sorted(people) if real is not None else [],
             'real_sources': sorted({s.source_id for s in corpus.of(people)}) if real is not None else [],
             'real_frames': int(len(real)) if real is not None else 0,
             'generated_seconds': generated_s, 'generated_frames': int(len(generated)) if generated is not None else 0,
             'choice': chosen['choice'], 'validation': chosen['scores'], 'losses': losses,
-            'horizons_s': [k / 30.0 for k in forecaster.arrays()['horizon_frames']],
+            'horizons_s': [round(float(h), 4) for h in forecaster.horizons],
             'seconds': round(time.time() - t0, 1)}
     return forecaster, meta
 

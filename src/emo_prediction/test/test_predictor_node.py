@@ -141,6 +141,7 @@ def test_publishes_the_forecast_and_the_target_on_a_replayed_real_like_sequence(
     from emo_prediction.anticipator import Anticipator
     from emo_prediction.detector import DetectorParams
     from emo_prediction.face import face_model
+    from emo_prediction.forecast_model import OnlineAdaptation
     from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint, load_forecaster
     node, executor, pub, got = rig
     gen = ExpressionGenerator(seed=45)
@@ -152,12 +153,12 @@ def test_publishes_the_forecast_and_the_target_on_a_replayed_real_like_sequence(
         stream(executor, pub, faces)
         spin_until(executor, lambda: len(got['out']) >= len(faces), timeout_s=15.0)
         assert proc.alive(), proc.log()[-2000:]
-    assert 'LinearForecaster' in proc.log()
     assert len(got['out']) == len(faces), 'frames were lost: the replay would diverge'
     model, meta = load_checkpoint(default_model_path())
     forecaster, _ = load_forecaster(default_model_path())
+    assert forecaster is not None and 'OnlineAdaptation' in proc.log()      # adapt: true by default
     offline = Anticipator(FastPredictor.from_model(model), 'anticipate', float(meta['median_lead_s']), 30.0,
-                          DetectorParams(), face_model()[1], lag, forecaster)
+                          DetectorParams(), face_model()[1], lag, OnlineAdaptation(forecaster, horizon_s=lag))
     expected = [offline.update(seconds(landmarks(i, f).header.stamp), f) for i, f in enumerate(faces)]
     anticipating, moved = 0, []
     for m in got['out']:
