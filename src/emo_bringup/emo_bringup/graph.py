@@ -42,6 +42,8 @@ def config_dir() -> str:
 NODE_ENV = {'OMP_NUM_THREADS': '1', 'OPENBLAS_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1'}
 
 
+DEMO_ACTIVATION_MIN = 0.0045   # = emo_prediction.detector.GENERATED_FACE_PARAMS.activation_min (no import: launch files)
+
 # Launch arguments and their defaults (the same names for `ros2 launch` and the runner).
 ARGUMENTS = {
     'camera': ('demo', "eye camera source: demo | device | file"),
@@ -88,11 +90,17 @@ def graph_nodes(graph: str, args: dict = None) -> list:
     mode = 'mimic' if graph == 'mimicry' else a['mode']
     if mode not in ('anticipate', 'mimic'):
         raise ValueError(f"mode must be anticipate or mimic, got {mode!r}")
+    predictor = {'mode': mode}
+    if a['camera'] == 'demo':
+        # The demo clip is a rendered face: no head turns, hands or talking, only the landmark
+        # jitter, like generated faces; its detector floor is theirs (emo_prediction.detector
+        # GENERATED_FACE_PARAMS). Real cameras keep the floor chosen on real people (predictor.yaml).
+        predictor['activation_min'] = DEMO_ACTIVATION_MIN
     return [
         NodeSpec('emo_perception', 'eye_camera_node', 'eye_camera_left', 'eye_camera.yaml',
                  {'source': camera_source(a), 'loop': _bool(a['loop'])}),
         NodeSpec('emo_perception', 'landmark_node', 'landmark_node', 'landmark.yaml'),
-        NodeSpec('emo_prediction', 'predictor_node', 'predictor_node', 'predictor.yaml', {'mode': mode}),
+        NodeSpec('emo_prediction', 'predictor_node', 'predictor_node', 'predictor.yaml', predictor),
         NodeSpec('emo_inverse', 'inverse_node', 'inverse_node', 'inverse.yaml'),
         driver,
         robot_face,

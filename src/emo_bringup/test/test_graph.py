@@ -79,3 +79,14 @@ def test_launch_files_describe_the_same_graph():
 
 def test_record_topics_are_emo_and_ros_types():
     assert all(t.count('/') == 2 for t in RECORD_TOPICS.values())
+
+
+def test_the_demo_camera_gets_the_generated_face_detector_floor():
+    from emo_bringup.graph import DEMO_ACTIVATION_MIN, graph_nodes
+    from emo_prediction.detector import DetectorParams, GENERATED_FACE_PARAMS
+    assert DEMO_ACTIVATION_MIN == GENERATED_FACE_PARAMS.activation_min
+    demo = next(s for s in graph_nodes('coexpress', {'camera': 'demo'}) if s.name == 'predictor_node')
+    real = next(s for s in graph_nodes('coexpress', {'camera': 'device'}) if s.name == 'predictor_node')
+    assert demo.overrides['activation_min'] == DEMO_ACTIVATION_MIN
+    assert 'activation_min' not in real.overrides            # predictor.yaml: the real-face floor
+    assert DetectorParams().activation_min > DEMO_ACTIVATION_MIN

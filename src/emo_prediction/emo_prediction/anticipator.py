@@ -122,15 +122,20 @@ class Anticipator:
         if self.forecaster is None:
             return face_xy
         self.forecaster.update(t, face_xy)
-        if self.robot_lag_s == 0.0 or (self.hold_expressions and not self._calm()):
+        if self.robot_lag_s == 0.0 or (self.hold_expressions and self._expression()):
             return face_xy
         ahead = self.forecaster.forecast(self.robot_lag_s)
         return face_xy if ahead is None else np.asarray(ahead, np.float32)
 
-    def _calm(self) -> bool:
-        """The detector's calm: activation below calm_fraction of its threshold (or the person talks)."""
+    def _expression(self) -> bool:
+        """An expression under way or held: the detector is not calm (activation above calm_fraction of
+        its threshold, the person not talking), or the face is far from where it was over the last
+        seconds (a slow onset the detector re-based its rest face on)."""
         d = self.detector
-        return d.speaking or d.activation < d.p.calm_fraction * d.threshold
+        if not d.speaking and d.activation >= d.p.calm_fraction * d.threshold:
+            return True
+        away = getattr(self.forecaster, 'away_from_rest', None)
+        return bool(away and away())
 
     def _paced(self, face_xy: np.ndarray, target: np.ndarray) -> np.ndarray:
         """The face on the way to the target that the person should show robot_lag_s from now."""
