@@ -231,7 +231,8 @@ def anticipation_report(corpus, model_path=None, horizons=HORIZONS, forecast_gri
     return {
         'protocol': {
             'commit': git_commit(), 'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-            'corpus': corpus.fingerprint(), 'split': 'leave-person-out (one person per fold)',
+            'corpus': corpus.fingerprint(),
+            'split': f'leave-person-out ({len(folds)} folds of people; no person in training and test)',
             'horizons_s': list(horizons),
             'model': {'path': str(model_path), 'trained_on': meta.get('trained_on'),
                       'real_people': meta.get('real_people', []), 'git_commit': meta.get('git_commit'),

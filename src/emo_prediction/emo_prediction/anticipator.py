@@ -129,13 +129,9 @@ class Anticipator:
 
     def _expression(self) -> bool:
         """An expression under way or held: the detector is not calm (activation above calm_fraction of
-        its threshold, the person not talking), or the face is far from where it was over the last
-        seconds (a slow onset the detector re-based its rest face on)."""
+        its threshold) and the person is not talking."""
         d = self.detector
-        if not d.speaking and d.activation >= d.p.calm_fraction * d.threshold:
-            return True
-        away = getattr(self.forecaster, 'away_from_rest', None)
-        return bool(away and away())
+        return not d.speaking and d.activation >= d.p.calm_fraction * d.threshold
 
     def _paced(self, face_xy: np.ndarray, target: np.ndarray) -> np.ndarray:
         """The face on the way to the target that the person should show robot_lag_s from now."""

@@ -114,16 +114,6 @@ class FeatureForecaster(Forecaster):
     def change(self, k: int) -> np.ndarray:
         raise NotImplementedError
 
-    def away_from_rest(self) -> bool:
-        """Whether a face region is farther from the mean face of the last 3 s than CLIP: an
-        expression under way or held, where the return to the mean the forecaster learned from
-        talking faces does not apply."""
-        if self.history.newest is None:
-            return False
-        g = self.history.grid(N_GRID).reshape(N_GRID, -1)
-        offset = g.mean(axis=0) - g[-1]
-        return any(np.abs(offset[c]).mean() > CLIP for c in self.columns)
-
     def forecast(self, h: float):
         newest = self.history.newest
         if newest is None:
@@ -300,9 +290,6 @@ class OnlineAdaptation(Forecaster):
         population = self.base.forecast(self.horizon_s).ravel() - now
         self._z = (np.concatenate([x, population[None]]) @ self.basis.T).ravel()
         self._pending.append((t + self.horizon_s, self._z, now + population))
-
-    def away_from_rest(self) -> bool:
-        return self.base.away_from_rest()
 
     def forecast(self, h: float):
         ahead = self.base.forecast(h)
