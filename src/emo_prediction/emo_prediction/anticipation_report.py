@@ -16,11 +16,13 @@ Two protocols (README: Anticipation, "Measured on real faces"):
     first firing of each onset; the lead before the target; false alarms per
     minute of each kind of footage.
 
-Leave-person-out everywhere: for each person, the forecaster is fitted
-without them (its hyperparameters chosen by validation on folds of the other
-people) and the detector setting is chosen among `CANDIDATE_PARAMS` on the
-other people. The shipped target-face model is trained on generated faces
-only (no corpus person), which `check_disjoint` verifies from its checkpoint.
+Leave-person-out everywhere, in folds of people: for each fold, the
+target-face model and the forecaster are retrained by the shipped
+checkpoint's recipe without the fold's people (the forecaster's settings
+chosen by validation on folds of the training people), and each person's
+detector setting is chosen among `CANDIDATE_PARAMS` on the other people
+(nothing is trained there). `check_disjoint` refuses a split with a person on
+both sides.
 """
 import datetime
 import pathlib
@@ -29,7 +31,6 @@ import time
 
 import numpy as np
 
-from emo_prediction.corpus import check_disjoint
 from emo_prediction.real_eval import (HORIZONS, AnticipatorSystem, ForecastSystem, forecast_table, onset_report,
                                       preroll, window_report)
 
