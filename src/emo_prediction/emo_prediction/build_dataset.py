@@ -79,12 +79,9 @@ def array_face_xy(path: pathlib.Path):
         if 'face_xy' in f.files:
             face = np.asarray(f['face_xy'], np.float32)
         elif 'landmarks' in f.files:
-            from emo_perception.face_frame import mesh_to_face_landmarks
-            meshes, w, h = f['landmarks'], int(f['width']), int(f['height'])
-            detected = f['detected'] if 'detected' in f.files else np.ones(len(meshes), bool)
-            face = np.full((len(meshes), 113, 2), np.nan, np.float32)
-            for i in np.flatnonzero(detected):
-                face[i] = mesh_to_face_landmarks(meshes[i], w, h).face_xy
+            from emo_prediction.corpus import meshes_to_face_xy
+            face = meshes_to_face_xy(f['landmarks'], int(f['width']), int(f['height']),
+                                     f['detected'] if 'detected' in f.files else None)
         else:
             raise ValueError(f'{path}: needs face_xy (frames, 113, 2) or landmarks (frames, 468, 3)')
     if face.ndim != 3 or face.shape[1:] != (113, 2):

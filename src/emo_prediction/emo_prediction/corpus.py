@@ -87,16 +87,25 @@ def category_of(source: dict) -> str:
     return 'expressive'
 
 
+def meshes_to_face_xy(meshes: np.ndarray, width: int, height: int, detected=None) -> np.ndarray:
+    """(frames, 113, 2) face-frame landmarks of MediaPipe meshes (frames, 468, 3), NaN where no face."""
+    from emo_perception.face_frame import mesh_to_face_landmarks
+    meshes = np.asarray(meshes)
+    ok = np.isfinite(meshes).all(axis=(1, 2))
+    if detected is not None:
+        ok &= np.asarray(detected).astype(bool)
+    face = np.full((len(meshes), 113, 2), np.nan, np.float32)
+    for i in np.flatnonzero(ok):
+        face[i] = mesh_to_face_landmarks(meshes[i], width, height).face_xy
+    return face
+
+
 def mesh_file_to_face_xy(npz_path) -> tuple:
     """(face_xy (frames, 113, 2) with NaN where no face, fps) of one landmark file."""
-    from emo_perception.face_frame import mesh_to_face_landmarks
     with np.load(npz_path) as f:
-        meshes, detected = f['landmarks'], f['detected'].astype(bool)
+        meshes, detected = f['landmarks'], f['detected']
         width, height, fps = int(f['width']), int(f['height']), float(f['fps'])
-    face = np.full((len(meshes), 113, 2), np.nan, np.float32)
-    for i in np.flatnonzero(detected & np.isfinite(meshes).all(axis=(1, 2))):
-        face[i] = mesh_to_face_landmarks(meshes[i], width, height).face_xy
-    return face, fps
+    return meshes_to_face_xy(meshes, width, height, detected), fps
 
 
 def load_corpus(folder=None, progress: bool = False) -> Corpus:

@@ -29,14 +29,7 @@ from scipy import stats
 from emo_prediction.dataset import WindowDataset, build_from_clips, synthetic_clips
 from emo_prediction.detector import DetectorParams, run_detector
 from emo_prediction.model import FastPredictor, load_checkpoint
-
-
-def summary(errors) -> dict:
-    e = np.asarray(errors, dtype=np.float64)
-    sem = float(stats.sem(e)) if len(e) > 1 else float('nan')
-    half = float(stats.t.ppf(0.975, len(e) - 1) * sem) if len(e) > 1 else float('nan')
-    return {'n': int(len(e)), 'mean': float(e.mean()), 'sd': float(e.std(ddof=1)) if len(e) > 1 else 0.0,
-            'sem': sem, 'ci95': [float(e.mean() - half), float(e.mean() + half)], 'median': float(np.median(e))}
+from emo_prediction.stats import summary
 
 
 def sample_errors(pred: np.ndarray, target: np.ndarray) -> np.ndarray:

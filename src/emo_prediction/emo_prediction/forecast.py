@@ -26,6 +26,17 @@ import numpy as np
 MODEL_RATE = 30.0      # Hz: the grid learned forecasters see their input on
 
 
+def interpolate(times: np.ndarray, flat: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """Linear interpolation of frames `flat` (n, d) taken at `times` (increasing) at the times `want`
+    (any shape), clamped to the first and last frame (training samples and the running history alike)."""
+    want = np.clip(want, times[0], times[-1])
+    hi = np.clip(np.searchsorted(times, want, side='left'), 0, len(times) - 1)
+    lo = np.maximum(hi - 1, 0)
+    span = times[hi] - times[lo]
+    w = np.where(span > 0, (want - times[lo]) / np.where(span > 0, span, 1.0), 1.0)[..., None]
+    return flat[lo] * (1 - w) + flat[hi] * w
+
+
 class FaceHistory:
     """The last `seconds` of observed faces with their times; a gap longer than `max_gap_s` starts afresh."""
 
@@ -58,21 +69,12 @@ class FaceHistory:
     def newest(self) -> Optional[np.ndarray]:
         return self.faces[-1] if self.faces else None
 
-    def span(self) -> float:
-        return self.times[-1] - self.times[0] if self.times else 0.0
-
     def grid(self, n: int, rate: float = MODEL_RATE) -> np.ndarray:
         """(n, 113, 2) faces at newest - (n-1)/rate ... newest, linearly interpolated between observed
         frames; times before the oldest frame take the oldest face."""
         times = np.fromiter(self.times, float, len(self.times))
         faces = np.stack(self.faces).reshape(len(times), -1)
-        want = times[-1] - np.arange(n - 1, -1, -1) / rate
-        hi = np.clip(np.searchsorted(times, want, side='left'), 0, len(times) - 1)
-        lo = np.maximum(hi - 1, 0)
-        span = times[hi] - times[lo]
-        w = np.where(span > 0, (want - times[lo]) / np.where(span > 0, span, 1.0), 1.0)
-        w = np.clip(w, 0.0, 1.0)[:, None]
-        return (faces[lo] * (1 - w) + faces[hi] * w).reshape(n, 113, 2)
+        return interpolate(times, faces, times[-1] - np.arange(n - 1, -1, -1) / rate).reshape(n, 113, 2)
 
 
 class Forecaster:

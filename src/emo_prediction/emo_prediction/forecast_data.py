@@ -12,7 +12,7 @@ ends a stretch: no window reaches across it.
 """
 import numpy as np
 
-from emo_prediction.forecast import MODEL_RATE
+from emo_prediction.forecast import MODEL_RATE, interpolate
 
 
 def stretches(face_xy: np.ndarray) -> list:
@@ -20,16 +20,6 @@ def stretches(face_xy: np.ndarray) -> list:
     ok = np.isfinite(face_xy).reshape(len(face_xy), -1).all(axis=1)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype(int), [0]])))
     return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
-
-
-def _interp(times: np.ndarray, flat: np.ndarray, want: np.ndarray) -> np.ndarray:
-    """Linear interpolation of `flat` (n, d) at times `want` (any shape) within [times[0], times[-1]]."""
-    want = np.clip(want, times[0], times[-1])
-    hi = np.clip(np.searchsorted(times, want, side='left'), 0, len(times) - 1)
-    lo = np.maximum(hi - 1, 0)
-    span = times[hi] - times[lo]
-    w = np.where(span > 0, (want - times[lo]) / np.where(span > 0, span, 1.0), 1.0)[..., None]
-    return flat[lo] * (1 - w) + flat[hi] * w
 
 
 def grid_windows(times: np.ndarray, face_xy: np.ndarray, n_past: int, n_future: int,
@@ -42,9 +32,9 @@ def grid_windows(times: np.ndarray, face_xy: np.ndarray, n_past: int, n_future: 
         flat = face_xy[a:b + 1].reshape(b - a + 1, -1).astype(np.float64)
         idx = np.arange(0, len(t), stride)
         anchor = t[idx]
-        past = _interp(t, flat, anchor[:, None] - np.arange(n_past - 1, -1, -1) / rate)
+        past = interpolate(t, flat, anchor[:, None] - np.arange(n_past - 1, -1, -1) / rate)
         want = anchor[:, None] + np.arange(1, n_future + 1) / rate
-        future = _interp(t, flat, want)
+        future = interpolate(t, flat, want)
         pasts.append(past.astype(np.float32))
         futures.append(future.astype(np.float32))
         valids.append(want <= t[-1] + 1e-9)
