@@ -55,6 +55,8 @@ ARGUMENTS = {
     'record': ('false', 'record an MCAP rosbag2 of the graph topics'),
     'record_path': ('', 'bag folder (default: emo_<date>_<time>)'),
     'loop': ('true', 'replay file/demo sources in a loop'),
+    'plant': ('real', 'simulated parts as slow as a real head (camera capture latency, servo profile under '
+                      'load, skin lag; the values and their sources are in the config files) | ideal (instant)'),
 }
 
 
@@ -79,9 +81,12 @@ def graph_nodes(graph: str, args: dict = None) -> list:
     a = {k: v[0] for k, v in ARGUMENTS.items()}
     a.update({k: v for k, v in (args or {}).items() if v is not None})
     head = {'head_config': a['head_config']} if a['head_config'] else {}
+    if a['plant'] not in ('real', 'ideal'):
+        raise ValueError(f"plant must be real or ideal, got {a['plant']!r}")
     driver = NodeSpec('emo_servo_driver', 'driver_node', 'driver_node', 'driver.yaml',
-                      {'bus': a['bus'], 'port': a['port'], **head})
-    robot_face = NodeSpec('emo_inverse', 'robot_face_node', 'robot_face_node', 'robot_face.yaml', dict(head))
+                      {'bus': a['bus'], 'port': a['port'], 'sim_plant': a['plant'], **head})
+    robot_face = NodeSpec('emo_inverse', 'robot_face_node', 'robot_face_node', 'robot_face.yaml',
+                          {'plant': a['plant'], **head})
     if graph == 'babble':
         return [driver, robot_face,
                 NodeSpec('emo_inverse', 'babble_node', 'babble_node', 'babble.yaml', dict(head))]
@@ -96,9 +101,11 @@ def graph_nodes(graph: str, args: dict = None) -> list:
         # jitter, like generated faces; its detector floor is theirs (emo_prediction.detector
         # GENERATED_FACE_PARAMS). Real cameras keep the floor chosen on real people (predictor.yaml).
         predictor['activation_min'] = DEMO_ACTIVATION_MIN
+    camera = {'source': camera_source(a), 'loop': _bool(a['loop'])}
+    if a['plant'] == 'ideal' and a['camera'] != 'device':
+        camera['capture_latency_s'] = 0.0       # a simulated camera with no latency (a real one keeps its own)
     return [
-        NodeSpec('emo_perception', 'eye_camera_node', 'eye_camera_left', 'eye_camera.yaml',
-                 {'source': camera_source(a), 'loop': _bool(a['loop'])}),
+        NodeSpec('emo_perception', 'eye_camera_node', 'eye_camera_left', 'eye_camera.yaml', camera),
         NodeSpec('emo_perception', 'landmark_node', 'landmark_node', 'landmark.yaml'),
         NodeSpec('emo_prediction', 'predictor_node', 'predictor_node', 'predictor.yaml', predictor),
         NodeSpec('emo_inverse', 'inverse_node', 'inverse_node', 'inverse.yaml'),

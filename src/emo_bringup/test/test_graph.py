@@ -21,8 +21,17 @@ def test_arguments_reach_the_right_nodes():
     specs = {s.name: s for s in graph_nodes('coexpress', {'camera': 'file', 'camera_path': 'clip.mp4', 'bus': 'dynamixel',
                                                           'port': '/dev/ttyUSB1', 'head_config': 'h.yaml'})}
     assert specs['eye_camera_left'].overrides['source'] == 'clip.mp4'
-    assert specs['driver_node'].overrides == {'bus': 'dynamixel', 'port': '/dev/ttyUSB1', 'head_config': 'h.yaml'}
-    assert specs['robot_face_node'].overrides['head_config'] == 'h.yaml'
+    assert specs['driver_node'].overrides == {'bus': 'dynamixel', 'port': '/dev/ttyUSB1', 'head_config': 'h.yaml',
+                                              'sim_plant': 'real'}
+    assert specs['robot_face_node'].overrides == {'head_config': 'h.yaml', 'plant': 'real'}
+    assert 'capture_latency_s' not in specs['eye_camera_left'].overrides      # the camera's config decides
+    ideal = {s.name: s.overrides for s in graph_nodes('coexpress', {'plant': 'ideal'})}
+    assert ideal['driver_node']['sim_plant'] == ideal['robot_face_node']['plant'] == 'ideal'
+    assert ideal['eye_camera_left']['capture_latency_s'] == 0.0
+    device = {s.name: s.overrides for s in graph_nodes('coexpress', {'plant': 'ideal', 'camera': 'device'})}
+    assert 'capture_latency_s' not in device['eye_camera_left']              # a real camera keeps its latency
+    with pytest.raises(ValueError, match='plant'):
+        graph_nodes('coexpress', {'plant': 'fast'})
     with pytest.raises(ValueError, match='camera_path'):
         graph_nodes('coexpress', {'camera': 'file'})
     with pytest.raises(ValueError, match='mode'):

@@ -4,7 +4,9 @@
 
 Subscribes /emo/joint_states (the driver's present positions), publishes the
 robot's own face on /emo/robot/face/landmarks (emo_msgs/FaceLandmarks, face
-frame only) as a camera in front of the robot would see it. Motor babbling and
+frame only) as a camera in front of the robot would see it. With `plant`
+real (default) the skin lags the servos as the head's dynamics say
+(emo_inverse.simulated_head.SkinLag); ideal: the skin follows at once. Motor babbling and
 the coexpression timing measurements read it; with a real head, a camera and
 the landmark node publish the same topic instead.
 """
@@ -20,7 +22,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from visualization_msgs.msg import MarkerArray
 
-from emo_inverse.simulated_head import SimulatedHead
+from emo_inverse.simulated_head import SimulatedHead, SkinLag
 
 TICKS_PER_RAD = 4096 / (2 * math.pi)
 
@@ -30,9 +32,16 @@ class RobotFaceNode(Node):
         super().__init__('robot_face_node', **kwargs)
         self.declare_parameter('head_config', '', ParameterDescriptor(description='head YAML; empty = Emo'))
         self.declare_parameter('seed', 0, ParameterDescriptor(description='noise seed of the simulated head'))
+        self.declare_parameter('plant', 'real', ParameterDescriptor(
+            description="real: the skin lags the servos (head dynamics.skin); ideal: no lag"))
         from emo_servo_driver.head import load_head
         head = load_head(self.get_parameter('head_config').value or None)
         self.twin = SimulatedHead(head, seed=self.get_parameter('seed').value)
+        plant = self.get_parameter('plant').value
+        if plant not in ('real', 'ideal'):
+            raise ValueError(f"parameter plant must be 'real' or 'ideal', got {plant!r}")
+        d = head.dynamics
+        self.skin = SkinLag(d.skin_order, d.skin_time_constant_s) if plant == 'real' else SkinLag(0, 0.0)
         self.head = head
         self.pub = self.create_publisher(FaceLandmarks, Topics.ROBOT_FACE_LANDMARKS, 10)
         self.marker_pub = self.create_publisher(MarkerArray, Topics.ROBOT_FACE_MARKERS, 10)
@@ -44,7 +53,8 @@ class RobotFaceNode(Node):
             i = self.head.index.get(name)
             if i is not None and math.isfinite(rad):
                 positions[i] = rad * TICKS_PER_RAD + 2048
-        face = self.twin.face(positions)
+        t = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        face = self.twin.face(self.skin.update(t, positions))
         out = FaceLandmarks(header=msg.header, face_detected=True, detection_confidence=1.0)
         out.header.frame_id = 'robot_face_camera'
         out.face_xy = face.ravel().tolist()

@@ -14,6 +14,7 @@ linear map, since soft skin is not:
   the lower ones;
 - the left side responds a few percent differently from the right (assembly);
 - measurement noise (landmark jitter, seeded).
+In time, the skin lags its linkages (`SkinLag`, the head's dynamics.skin).
 The face frame is the landmark node's (unit: outer-eye-corner distance, y
 down), so the robot's face and a person's are comparable after normalization.
 """
@@ -44,6 +45,44 @@ def _patch(face, rows, center, width):
     d2 = np.sum((face[rows] - center) ** 2, axis=1)
     w[rows] = np.exp(-d2 / (2 * width ** 2))
     return w
+
+
+class SkinLag:
+    """The silicone skin's viscoelastic lag behind the linkages that pull it: `order` first-order
+    stages of time constant `time_constant_s`, applied to the servo positions (the skin follows
+    where its magnets are). Exact for any spacing of the samples; order 0 or tau 0: no lag.
+
+        lag = SkinLag(head.dynamics.skin_order, head.dynamics.skin_time_constant_s)
+        felt = lag.update(t, positions)       # the positions the skin has caught up with by t
+    """
+
+    def __init__(self, order: int, time_constant_s: float):
+        self.order = int(order) if time_constant_s > 0 else 0
+        self.tau = float(time_constant_s)
+        self.reset()
+
+    def reset(self) -> None:
+        self.stages, self.t = None, None
+
+    def update(self, t: float, positions: np.ndarray) -> np.ndarray:
+        x = np.asarray(positions, dtype=np.float64)
+        if self.order == 0:
+            return x
+        if self.stages is None:
+            self.stages, self.t = [x.copy() for _ in range(self.order)], t
+            return x.copy()
+        x = np.where(np.isfinite(x), x, self.stages[-1])        # a servo that did not answer: where it was
+        dt = t - self.t
+        if not np.isfinite(dt) or dt < 0 or dt > 5.0:          # clock jump or long pause: settled
+            self.stages = [x.copy() for _ in range(self.order)]
+        else:
+            k = 1.0 - np.exp(-dt / self.tau)
+            inp = x
+            for s in self.stages:                              # input held over the step (zero-order hold)
+                s += k * (inp - s)
+                inp = s
+        self.t = t
+        return self.stages[-1].copy()
 
 
 class SimulatedHead:

@@ -4,7 +4,10 @@
     ros2 run emo_perception eye_camera_node --ros-args -p eye:=right -p source:=/dev/video2
 
 One instance per eye (parameter `eye`, or remap the topics). Stamps are
-capture times. A missing or unplugged device is logged and reopened every
+capture times: the time a frame is read, less `capture_latency_s` (exposure,
+sensor readout and USB transport happen before the frame reaches the host; for
+the demo and file sources it is the simulated camera's). A real camera's image
+is one to four frames old when it arrives; the stamp says when the face was. A missing or unplugged device is logged and reopened every
 `retry_period_s`; no frame is ever published twice.
 """
 import math
@@ -24,6 +27,9 @@ from std_msgs.msg import Header
 from emo_perception.camera_sources import CameraSourceError, open_source
 from emo_perception.image_conversion import array_to_image
 
+# A UVC camera at 30 fps: half an exposure, one frame of sensor readout and the USB transfer
+# and driver buffering before the frame is read: about two frames (see eye_camera.yaml).
+CAPTURE_LATENCY_S = 0.067
 TOPICS = {'left': (Topics.EYE_LEFT_IMAGE, Topics.EYE_LEFT_CAMERA_INFO),
           'right': (Topics.EYE_RIGHT_IMAGE, Topics.EYE_RIGHT_CAMERA_INFO)}
 
@@ -54,10 +60,15 @@ class EyeCameraNode(Node):
         self.declare_parameter('wait_for_subscriber', True, _doc('files and folders play only while the image has a subscriber'))
         self.declare_parameter('horizontal_fov_deg', 60.0, _doc('field of view for the pinhole CameraInfo'))
         self.declare_parameter('retry_period_s', 2.0, _doc('seconds between attempts to (re)open the source'))
+        self.declare_parameter('capture_latency_s', CAPTURE_LATENCY_S, _doc(
+            'how old a frame is when it is read (exposure + readout + transport): stamps are read time minus this'))
 
         p = self._params = {name: self.get_parameter(name).value for name in (
             'eye', 'source', 'frame_id', 'fps', 'width', 'height', 'loop', 'realtime',
-            'wait_for_subscriber', 'horizontal_fov_deg', 'retry_period_s')}
+            'wait_for_subscriber', 'horizontal_fov_deg', 'retry_period_s', 'capture_latency_s')}
+        if not 0.0 <= p['capture_latency_s'] < 1.0:
+            raise ValueError(f"parameter capture_latency_s must be in [0, 1) s, got {p['capture_latency_s']}")
+        self.capture_latency = Duration(seconds=p['capture_latency_s'])
         if p['eye'] not in TOPICS:
             raise ValueError(f"parameter eye must be 'left' or 'right', got {p['eye']!r}")
         self.frame_id = p['frame_id'] or f"eye_{p['eye']}_optical_frame"
@@ -111,7 +122,7 @@ class EyeCameraNode(Node):
                 self.source = None
                 self._ended = True
             return
-        header = Header(stamp=self.get_clock().now().to_msg(), frame_id=self.frame_id)
+        header = Header(stamp=(self.get_clock().now() - self.capture_latency).to_msg(), frame_id=self.frame_id)
         self.image_pub.publish(array_to_image(rgb, 'rgb8', header))
         self.info_pub.publish(camera_info(header, rgb.shape[1], rgb.shape[0], self._params['horizontal_fov_deg']))
         self.frames_published += 1

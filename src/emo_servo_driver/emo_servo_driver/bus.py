@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from emo_servo_driver.control_table import CONTROL_TABLES, VOLTAGE_UNIT
+from emo_servo_driver.control_table import (CONTROL_TABLES, PROFILE_ACCELERATION_TICKS_S2, PROFILE_VELOCITY_TICKS_S,
+                                            VOLTAGE_UNIT)
 
 
 class BusError(RuntimeError):
@@ -69,6 +70,11 @@ class ServoBus(ABC):
     @abstractmethod
     def read_health(self) -> list:
         """ServoHealth of every servo."""
+
+    @abstractmethod
+    def write_profiles(self, velocity: np.ndarray, acceleration: np.ndarray) -> list:
+        """Each servo's own motion limits (ticks/s, ticks/s^2), so it never moves faster or jerks
+        harder than these whatever goal it is given; returns the names of servos that refused."""
 
 
 class DynamixelBus(ServoBus):
@@ -206,6 +212,25 @@ class DynamixelBus(ServoBus):
 
     def read_health(self) -> list:
         return [self.read_health_of(i) for i in range(len(self.servos))]
+
+    def write_profiles(self, velocity: np.ndarray, acceleration: np.ndarray) -> list:
+        """Profile Acceleration and Profile Velocity (addresses 108 and 112, one 8-byte write per servo,
+        checked): the firmware's trapezoid then bounds every move. Rounded down, at least 1 unit
+        (0 would mean unlimited); an infinite limit stays the firmware's unlimited 0."""
+        import dynamixel_sdk as dxl
+        addr, _ = self.table['profile_acceleration']
+        refused = []
+        for s, v, a in zip(self.servos, velocity, acceleration):
+            acc = 0 if not np.isfinite(a) else max(1, int(a // PROFILE_ACCELERATION_TICKS_S2))
+            vel = 0 if not np.isfinite(v) else max(1, int(v // PROFILE_VELOCITY_TICKS_S))
+            data = list(int(acc).to_bytes(4, 'little')) + list(int(vel).to_bytes(4, 'little'))
+            self._require()
+            result, error = self.packet.writeTxRx(self.port, s.id, addr, 8, data)
+            if result != dxl.COMM_SUCCESS or error & 0x7F:
+                refused.append(s.name)
+        if len(refused) == len(self.servos):
+            raise BusError('profile write: no servo answered')
+        return refused
 
     def read_health_of(self, index: int) -> ServoHealth:
         """Temperature, input voltage and hardware error bits of one servo."""

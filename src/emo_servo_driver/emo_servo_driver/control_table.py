@@ -12,6 +12,7 @@ X_SERIES = {
     'torque_enable': (64, 1),
     'led': (65, 1),
     'hardware_error_status': (70, 1),
+    'profile_acceleration': (108, 4),
     'profile_velocity': (112, 4),
     'goal_position': (116, 4),
     'moving': (122, 1),
@@ -26,6 +27,10 @@ CONTROL_TABLES = {model: X_SERIES for model in MODEL_NUMBERS}
 HARDWARE_ERRORS = {0: 'input voltage', 2: 'overheating', 3: 'motor encoder', 4: 'electrical shock', 5: 'overload'}
 # Position units: 4096 ticks per turn.
 TICKS_PER_REV = 4096
+# Profile units (velocity-based profile): Profile Velocity 0.229 rev/min, Profile Acceleration
+# 214.577 rev/min^2; 0 in either means unlimited (the firmware's default).
+PROFILE_VELOCITY_TICKS_S = 0.229 * TICKS_PER_REV / 60.0            # 15.63 ticks/s per unit
+PROFILE_ACCELERATION_TICKS_S2 = 214.577 * TICKS_PER_REV / 3600.0   # 244.14 ticks/s^2 per unit
 # Present input voltage unit: 0.1 V.
 VOLTAGE_UNIT = 0.1
 

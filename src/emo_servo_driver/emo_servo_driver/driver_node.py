@@ -5,8 +5,10 @@
     ros2 lifecycle set /driver_node configure && ros2 lifecycle set /driver_node activate
     ros2 service call /driver_node/estop std_srvs/srv/Trigger
 
-configure: loads and checks the head, opens the bus, reads where the servos
-are (the first goals start there: no jump). activate: torque on, control loop
+configure: loads and checks the head, opens the bus, writes every servo's
+motion profile (Profile Velocity = its max_velocity, Profile Acceleration = the
+head's dynamics: the firmware never runs a servo at its unlimited default),
+reads where the servos are (the first goals start there: no jump). activate: torque on, control loop
 at `rate_hz`. Each cycle: the last valid commands (or calm once `watchdog_s`
 passes without any), projected into the head's constraints, mapped onto the
 facial servos, gaze onto eyes and neck, then SafetyFilter (clamp, hold limit,
@@ -54,7 +56,9 @@ class DriverNode(LifecycleNode):
                 ('watchdog_s', 0.5, 'ease to calm after this long without commands'),
                 ('gaze', True, 'follow the face with eyes and neck'),
                 ('calm_timeout_s', 3.0, 'longest time to ease to calm before torque off'),
-                ('sim_speed_scale', 1.0, 'simulated servos: speed relative to max_velocity x 1.2'),
+                ('sim_speed_scale', 1.0, 'simulated servos: speed relative to their plant'),
+                ('sim_plant', 'real', "simulated servos: 'real' (the head's dynamics: speed under load, the "
+                                      "firmware's profile) or 'ideal' (max_velocity x 1.2, no acceleration limit)"),
                 ('autostart', True, 'configure and activate at start (false: wait for lifecycle transitions)')]:
             self.declare_parameter(name, value, ParameterDescriptor(description=text))
         self.head = self.bus = self.sim = self.safety = self.gaze = None
@@ -80,7 +84,7 @@ class DriverNode(LifecycleNode):
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         p = {n: self.get_parameter(n).value for n in (
             'head_config', 'bus', 'port', 'baudrate', 'latency_timer_ms', 'rate_hz', 'write_on_command',
-            'watchdog_s', 'gaze', 'calm_timeout_s', 'sim_speed_scale')}
+            'watchdog_s', 'gaze', 'calm_timeout_s', 'sim_speed_scale', 'sim_plant')}
         self.p = p
         try:
             self.head = load_head(p['head_config'] or None)
@@ -90,8 +94,14 @@ class DriverNode(LifecycleNode):
         if p['bus'] not in ('sim', 'dynamixel'):
             self.get_logger().error(f"parameter bus must be 'sim' or 'dynamixel', got {p['bus']!r}")
             return TransitionCallbackReturn.FAILURE
+        if p['sim_plant'] not in ('real', 'ideal'):
+            self.get_logger().error(f"parameter sim_plant must be 'real' or 'ideal', got {p['sim_plant']!r}")
+            return TransitionCallbackReturn.FAILURE
         try:
             self._open_bus()
+            refused = self.bus.write_profiles(self.head.max_velocity, self.head.dynamics.max_acceleration)
+            if refused:
+                self.get_logger().warning(f'motion profile not written to: {", ".join(refused)}')
         except BusError as err:
             self.get_logger().error(f'{err}; check the port, baud rate and power')
             self._close_bus()
@@ -239,7 +249,8 @@ class DriverNode(LifecycleNode):
         port = p['port']
         if p['bus'] == 'sim':
             from emo_servo_driver.dxl_sim import SimulatedServoChain
-            self.sim = SimulatedServoChain(self.head.servos, speed_scale=p['sim_speed_scale']).start()
+            dynamics = self.head.dynamics if p['sim_plant'] == 'real' else None
+            self.sim = SimulatedServoChain(self.head.servos, p['sim_speed_scale'], dynamics=dynamics).start()
             port = self.sim.port
         # The simulated chain shares this process's interpreter, so it answers later than hardware.
         latency = p['latency_timer_ms'] or (8 if p['bus'] == 'sim' else 1)
@@ -266,6 +277,8 @@ class DriverNode(LifecycleNode):
         try:
             self.bus.disconnect()
             self.bus.connect()
+            # A servo that browned out came back with the unlimited factory profile.
+            self.bus.write_profiles(self.head.max_velocity, self.head.dynamics.max_acceleration)
             self.bus.enable_torque(True)
             # Start again from where the servos are: no jump after a reconnect.
             self.safety = SafetyFilter(self.head, start=self._present_or_calm())

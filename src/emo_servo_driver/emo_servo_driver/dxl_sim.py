@@ -10,10 +10,14 @@
 
 It answers PING, READ, WRITE, SYNC_READ, SYNC_WRITE and REBOOT with status
 packets (CRC-16, byte stuffing, error byte), keeps an X-series control table
-per servo, and moves each servo toward its goal at no more than its speed
-while torque is on. Faults: dropped and corrupted replies, a servo that stops
+per servo, and moves each servo toward its goal while torque is on. Two plants:
+- real (`dynamics=head.dynamics`): the firmware's velocity-based profile, from the
+  Profile Velocity and Profile Acceleration the driver wrote (0 = unlimited, the
+  factory default), capped by the servo's speed under the face's load;
+- ideal (no dynamics): constant speed, max_velocity x 1.2, no acceleration limit. Faults: dropped and corrupted replies, a servo that stops
 answering, overheating (hardware error bit, alert bit in every status).
 """
+import math
 import os
 import random
 import threading
@@ -22,7 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from emo_servo_driver.control_table import MODEL_NUMBERS, X_SERIES
+from emo_servo_driver.control_table import (MODEL_NUMBERS, PROFILE_ACCELERATION_TICKS_S2, PROFILE_VELOCITY_TICKS_S,
+                                            X_SERIES)
 
 HEADER = b'\xff\xff\xfd\x00'
 BROADCAST = 0xFE
@@ -78,12 +83,36 @@ class Faults:
     seed: int = 0
 
 
-class SimServo:
-    """One servo: its control table and motion."""
+def profile_motion(p: float, v: float, goal: float, v_max: float, a_max: float, dt: float, substep: float = 0.002):
+    """(position, velocity) after dt of a servo chasing `goal`: accelerating and braking at no more
+    than a_max, never faster than v_max, stopping on the goal (re-planned from the present velocity
+    whenever the goal moves, as the firmware does). An infinite a_max moves at constant speed."""
+    if dt <= 0:
+        return p, v
+    if not math.isfinite(a_max):
+        step = min(max(goal - p, -v_max * dt), v_max * dt)
+        return p + step, step / dt
+    n = max(1, math.ceil(dt / substep))
+    h = dt / n
+    for _ in range(n):
+        e = goal - p
+        # the fastest speed from which the servo can still stop at the goal
+        want = math.copysign(min(v_max, math.sqrt(2.0 * a_max * abs(e))), e)
+        new_v = v + min(max(want - v, -a_max * h), a_max * h)
+        new_p = p + 0.5 * (v + new_v) * h
+        if (goal - new_p) * e <= 0 and abs(new_v) <= 2 * a_max * h:   # arrived (or would overshoot): stop on it
+            return goal, 0.0
+        p, v = new_p, new_v
+    return p, v
 
-    def __init__(self, dxl_id: int, model: str, position: float, speed_ticks_s: float):
+
+class SimServo:
+    """One servo: its control table and motion (see the module: real or ideal plant)."""
+
+    def __init__(self, dxl_id: int, model: str, position: float, speed_ticks_s: float, profile: bool = False):
         self.mem = bytearray(256)
-        self.id, self.speed = dxl_id, speed_ticks_s
+        self.id, self.speed, self.profile = dxl_id, speed_ticks_s, profile
+        self.velocity = 0.0
         self._put('model_number', MODEL_NUMBERS.get(model, 1020))
         self._put('id', dxl_id)
         self._put('baud_rate', 3)
@@ -105,17 +134,27 @@ class SimServo:
         v = int.from_bytes(self.mem[addr:addr + size], 'little')
         return v - (1 << 32) if size == 4 and v >= (1 << 31) else v
 
+    def limits(self):
+        """(speed ticks/s, acceleration ticks/s^2) the servo moves with now."""
+        if not self.profile:
+            return self.speed, math.inf
+        v, a = self._get('profile_velocity'), self._get('profile_acceleration')
+        v = self.speed if v <= 0 else min(self.speed, v * PROFILE_VELOCITY_TICKS_S)
+        return v, (math.inf if a <= 0 else a * PROFILE_ACCELERATION_TICKS_S2)
+
     def advance(self) -> None:
-        """Move toward the goal for the time since the last call, at most `speed` ticks/s."""
+        """Move toward the goal for the time since the last call."""
         now = time.monotonic()
         dt, self._t = now - self._t, now
         moving = False
         if self._get('torque_enable'):
             goal = self._get('goal_position')
-            step = np.clip(goal - self.position, -self.speed * dt, self.speed * dt)
-            self.position += step
+            v_max, a_max = self.limits()
+            self.position, self.velocity = profile_motion(self.position, self.velocity, goal, v_max, a_max, dt)
             moving = abs(goal - self.position) > 1
-            self._put('present_velocity', int(round(step / max(dt, 1e-6) / 58.6)))  # 0.229 rpm units
+            self._put('present_velocity', int(round(self.velocity / PROFILE_VELOCITY_TICKS_S)))  # 0.229 rpm units
+        else:
+            self.velocity = 0.0
         self._put('present_position', int(round(self.position)))
         self._put('moving', int(moving))
 
@@ -146,8 +185,16 @@ class SimServo:
 class SimulatedServoChain:
     """Simulated servos on one pseudo-terminal; `port` is the serial device path to open."""
 
-    def __init__(self, servos, speed_scale: float = 1.0, faults: Faults = None):
-        self.servos = {s.id: SimServo(s.id, s.model, s.calm, s.max_velocity * 1.2 * speed_scale) for s in servos}
+    def __init__(self, servos, speed_scale: float = 1.0, faults: Faults = None, dynamics=None):
+        """dynamics: the head's (real plant: speed under load, the profile the driver writes);
+        None: the ideal plant (max_velocity x 1.2). speed_scale scales either speed."""
+        servos = list(servos)
+        if dynamics is None:
+            speeds = [s.max_velocity * 1.2 * speed_scale for s in servos]
+        else:
+            speeds = [float(v) * speed_scale for v in dynamics.load_speed]
+        self.servos = {s.id: SimServo(s.id, s.model, s.calm, v, profile=dynamics is not None)
+                       for s, v in zip(servos, speeds)}
         self.order = [s.id for s in servos]
         self.faults = faults or Faults()
         self._rng = random.Random(self.faults.seed)
@@ -312,9 +359,12 @@ def main(argv=None) -> None:
     parser.add_argument('--head', default=None, help='head description YAML (default: Emo)')
     parser.add_argument('--drop-rate', type=float, default=0.0)
     parser.add_argument('--corrupt-rate', type=float, default=0.0)
+    parser.add_argument('--plant', choices=('real', 'ideal'), default='real',
+                        help="real: the head's dynamics; ideal: constant speed, no acceleration limit")
     args = parser.parse_args(argv)
     head = load_head(args.head)
-    sim = SimulatedServoChain(head.servos, faults=Faults(args.drop_rate, args.corrupt_rate)).start()
+    sim = SimulatedServoChain(head.servos, faults=Faults(args.drop_rate, args.corrupt_rate),
+                              dynamics=head.dynamics if args.plant == 'real' else None).start()
     print(sim.port, flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *a: stop.set())

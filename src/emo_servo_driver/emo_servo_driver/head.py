@@ -46,6 +46,34 @@ class Constraint:
     max: float
 
 
+@dataclass(frozen=True)
+class Dynamics:
+    """How the head moves (the `dynamics` section of the head YAML), per servo in head order.
+
+    max_acceleration: ticks/s^2, written to each servo as its Profile Acceleration (the firmware's
+    trapezoid; Profile Velocity is the servo's max_velocity). load_speed: ticks/s, the fastest the
+    servo turns under the face's load (datasheet torque-speed line). skin_order / skin_time_constant_s:
+    the silicone skin follows the linkages through this many first-order stages of this time constant.
+    """
+    max_acceleration: np.ndarray
+    load_speed: np.ndarray
+    skin_order: int = 0
+    skin_time_constant_s: float = 0.0
+
+    @staticmethod
+    def unlimited(n: int) -> 'Dynamics':
+        return Dynamics(np.full(n, np.inf), np.full(n, np.inf))
+
+    def summary(self, names) -> dict:
+        """JSON-friendly figures (for reports)."""
+        return {'max_acceleration_ticks_s2': dict(zip(names, self.max_acceleration.tolist())),
+                'load_speed_ticks_s': dict(zip(names, np.round(self.load_speed, 1).tolist())),
+                'skin_order': self.skin_order, 'skin_time_constant_s': self.skin_time_constant_s}
+
+
+RPM_TO_TICKS_S = 4096 / 60.0
+
+
 @dataclass
 class Head:
     name: str
@@ -55,6 +83,7 @@ class Head:
     gaze: dict
     constraints: List[Constraint]
     extreme_hold: dict
+    dynamics: 'Dynamics' = None
 
     def __post_init__(self):
         self.names = [s.name for s in self.servos]
@@ -66,6 +95,8 @@ class Head:
         self.max_velocity = np.array([s.max_velocity for s in self.servos], dtype=np.float64)
         self.index: Dict[str, int] = {n: i for i, n in enumerate(self.names)}
         self.facial = np.array([s.group in FACIAL_GROUPS for s in self.servos])
+        if self.dynamics is None:
+            self.dynamics = Dynamics.unlimited(len(self.servos))
 
     @property
     def calm_commands(self) -> np.ndarray:
@@ -186,9 +217,54 @@ def parse_head(doc: dict, known_models=None) -> Head:
     hold = {'margin': 0.05, 'max_seconds': 3.0, 'release': 0.15, **(doc.get('extreme_hold') or {})}
     if not 0 < hold['margin'] < hold['release'] < 0.5 or hold['max_seconds'] <= 0:
         errors.append('extreme_hold: needs 0 < margin < release < 0.5 and max_seconds > 0')
+    dynamics = _parse_dynamics(doc.get('dynamics'), servos, errors)
     if errors:
         raise HeadConfigError('invalid head description:\n  ' + '\n  '.join(errors))
-    return Head(str(doc.get('name', 'head')), servos, calm, weights, gaze, constraints, hold)
+    return Head(str(doc.get('name', 'head')), servos, calm, weights, gaze, constraints, hold, dynamics)
+
+
+def _per_group(value, servos, where: str, errors: list) -> np.ndarray:
+    """A number for every servo from a number or a {group: number} mapping."""
+    if isinstance(value, dict):
+        missing = sorted({s.group for s in servos} - set(value))
+        if missing:
+            errors.append(f'{where}: no value for group(s) {", ".join(missing)}')
+        return np.array([float(value.get(s.group, np.nan)) for s in servos])
+    return np.full(len(servos), float(value))
+
+
+def _parse_dynamics(raw, servos, errors: list) -> Dynamics:
+    """The dynamics section (absent: no limits beyond max_velocity, instant skin)."""
+    n = len(servos)
+    if not raw:
+        return Dynamics.unlimited(n)
+    if not isinstance(raw, dict):
+        errors.append('dynamics: expected a mapping')
+        return Dynamics.unlimited(n)
+    try:
+        accel = _per_group(raw.get('max_acceleration', np.inf), servos, 'dynamics.max_acceleration', errors)
+        models = raw.get('models') or {}
+        load = _per_group(raw.get('load_torque_nm', 0.0), servos, 'dynamics.load_torque_nm', errors)
+        speed = np.full(n, np.inf)
+        for i, s in enumerate(servos):
+            m = models.get(s.model)
+            if m is None:
+                if models:
+                    errors.append(f'dynamics.models: no entry for {s.model} ({s.name})')
+                continue
+            rpm, stall = float(m['no_load_rpm']), float(m['stall_torque_nm'])
+            if not 0 <= load[i] < stall:
+                errors.append(f'dynamics: load {load[i]} N m of {s.name} is not below the stall torque {stall} N m')
+            # The datasheet's torque-speed line: no-load speed, falling linearly to 0 at stall.
+            speed[i] = rpm * RPM_TO_TICKS_S * (1.0 - load[i] / stall)
+        skin = raw.get('skin') or {}
+        order, tau = int(skin.get('order', 0)), float(skin.get('time_constant_s', 0.0))
+    except (KeyError, TypeError, ValueError) as err:
+        errors.append(f'dynamics: {err!r}')
+        return Dynamics.unlimited(n)
+    if not (np.all(accel > 0) and order >= 0 and tau >= 0):
+        errors.append('dynamics: max_acceleration must be positive, skin order and time constant not negative')
+    return Dynamics(accel, speed, order, tau)
 
 
 def default_head_path() -> str:
