@@ -4,8 +4,13 @@
     ros2 run emo_prediction predictor_node --ros-args -p mode:=mimic
 
 For every observed face it publishes what the robot should show now, for a
-robot whose face gets there `robot_lag_s` later: in mode `anticipate`, the
-forecaster's face at t + robot_lag_s (the checkpoint's forecaster, fitted on
+robot whose face gets there a horizon later: the frame's age when it arrives
+(capture latency, landmarks, transport: measured on every frame, or
+`input_latency_s`) plus the robot's own lag `robot_lag_s`, by default the lag
+measured by motor babbling and saved with the self-model (`self_model_path`;
+`ros2 param get /predictor_node robot_lag_source` says where the value came
+from). So: in mode `anticipate`, the
+forecaster's face at t + the horizon (the checkpoint's forecaster, fitted on
 real faces), and from the moment the onset detector fires until the expected
 lead time has passed (lead_time > 0), a face on the way to the predicted
 target face (target_xy), paced so the robot arrives with the person; in mode
@@ -24,6 +29,7 @@ from rcl_interfaces.msg import ParameterDescriptor
 from rclpy._rclpy_pybind11 import RCLError
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
+from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile
 from rclpy.time import Time
 from std_msgs.msg import Float32, Header
@@ -48,9 +54,13 @@ class PredictorNode(Node):
         self.declare_parameter('model_path', '', ParameterDescriptor(description='predictive model checkpoint; empty = the shipped default'))
         self.declare_parameter('lead_time_s', 0.0, ParameterDescriptor(description="expected peak-activation-to-target time; 0 = the model's measured median"))
         self.declare_parameter('fps', 30.0, ParameterDescriptor(description='expected landmark rate (detector smoothing)'))
-        self.declare_parameter('robot_lag_s', 0.08, ParameterDescriptor(
-            description="how long the robot's face takes to reach what it is told: the forecast horizon and the "
-                        "pacing; 0 = the current face, and an onset's target at once"))
+        self.declare_parameter('robot_lag_s', -1.0, ParameterDescriptor(
+            description="how long the robot's face takes to follow a command (s); < 0 = the lag measured by motor "
+                        "babbling, saved with the self-model; 0 = no anticipation of the robot's lag"))
+        self.declare_parameter('self_model_path', '', ParameterDescriptor(
+            description="self-model checkpoint whose measured lag sets robot_lag_s; empty = emo_inverse's shipped one"))
+        self.declare_parameter('input_latency_s', -1.0, ParameterDescriptor(
+            description='how old a frame is when it arrives (capture stamp to here); < 0 = measured on every frame'))
         self.declare_parameter('forecast', True, ParameterDescriptor(
             description="publish the forecaster's face at t + robot_lag_s (false: the current face) outside onsets"))
         self.declare_parameter('adapt', True, ParameterDescriptor(
@@ -68,11 +78,15 @@ class PredictorNode(Node):
                 ('max_gap_s', d.max_gap_s, 'a longer gap without a face resets the detector')]:
             self.declare_parameter(name, value, ParameterDescriptor(description=text))
         p = {n: self.get_parameter(n).value for n in (
-            'mode', 'model_path', 'lead_time_s', 'fps', 'robot_lag_s', 'forecast', 'adapt', 'adapt_forget_s',
-            'onset_face', 'activation_min', 'noise_factor', 'velocity_min',
+            'mode', 'model_path', 'lead_time_s', 'fps', 'robot_lag_s', 'self_model_path', 'input_latency_s', 'forecast',
+            'adapt', 'adapt_forget_s', 'onset_face', 'activation_min', 'noise_factor', 'velocity_min',
             'confirm_frames', 'refractory_s', 'max_gap_s')}
         if p['mode'] not in MODES:
             raise ValueError(f"parameter mode must be one of {MODES}, got {p['mode']!r}")
+        p['robot_lag_s'] = self._resolve_robot_lag(p['robot_lag_s'], p['self_model_path'])
+        self.input_latency_s = p['input_latency_s'] if p['input_latency_s'] >= 0 else None   # None: measured
+        self.ages = deque(maxlen=90)
+        self.robot_lag_s = p['robot_lag_s']
         predictor, forecaster, lead = None, None, p['lead_time_s']
         if p['mode'] == 'anticipate':
             path = p['model_path'] or default_model_path()
@@ -86,13 +100,14 @@ class PredictorNode(Node):
                 elif p['adapt'] and p['robot_lag_s'] > 0:
                     forecaster = OnlineAdaptation(forecaster, horizon_s=p['robot_lag_s'])
             self.get_logger().info(f'anticipating with {path} ({model.parameter_count()} parameters), lead {lead:.2f} s, '
-                                   f'forecast {p["robot_lag_s"]:.3f} s ahead: {type(forecaster).__name__}')
+                                   f'forecast {p["robot_lag_s"]:.3f} s + the input latency ahead: '
+                                   f'{type(forecaster).__name__}')
         params = DetectorParams(activation_min=p['activation_min'], noise_factor=p['noise_factor'],
                                 velocity_min=p['velocity_min'], confirm_frames=p['confirm_frames'],
                                 refractory_s=p['refractory_s'], max_gap_s=p['max_gap_s'])
         _, ids, _ = face_model()
-        self.anticipator = Anticipator(predictor, p['mode'], lead or 0.0, p['fps'], params, ids, p['robot_lag_s'],
-                                       forecaster, p['onset_face'])
+        self.anticipator = Anticipator(predictor, p['mode'], lead or 0.0, p['fps'], params, ids,
+                                       self._horizon(), forecaster, p['onset_face'])
         self.mode = p['mode']
         self.adapt_forget_s = p['adapt_forget_s']
         self._last_face_t = None
@@ -109,9 +124,50 @@ class PredictorNode(Node):
         self.last_error = ''
         self._last_logged = 0.0
 
+    def _resolve_robot_lag(self, value: float, self_model_path: str) -> float:
+        """robot_lag_s as given, or the lag measured with the self-model; says which in robot_lag_source."""
+        if value >= 0:
+            source = 'set by parameter'
+        else:
+            from emo_inverse.robot_lag import default_self_model_path, read_lag
+            path = self_model_path or default_self_model_path()
+            try:
+                lag = read_lag(path)
+            except Exception as err:  # unreadable file: anticipate nothing of the robot's lag, say why
+                lag, why = None, f'{path} unreadable: {err}'
+            else:
+                why = f'{path} has no measured lag'
+            if lag is None:
+                value, source = 0.0, f'none: {why} (run python -m emo_inverse.robot_lag --model {path})'
+                self.get_logger().warn(f'robot_lag_s 0: {why}')
+            else:
+                value = float(lag['lag_s'])
+                source = (f"measured: mean delay of {lag.get('responses', '?')} step responses, command to robot face "
+                          f"(t50 {lag.get('t50_s')} s, t90 {lag.get('t90_s')} s), {lag.get('source', '')}; "
+                          f'saved with the self-model {path}')
+        self.set_parameters([Parameter('robot_lag_s', value=float(value))])
+        self.declare_parameter('robot_lag_source', source, ParameterDescriptor(
+            description='where robot_lag_s came from (set by the node)', read_only=True), ignore_override=True)
+        self.get_logger().info(f'robot_lag_s {value:.3f} s: {source}')
+        return float(value)
+
+    def _horizon(self) -> float:
+        """How far ahead to anticipate: the input's age when it arrives plus the robot's own lag."""
+        if self.robot_lag_s == 0.0:
+            return 0.0
+        latency = self.input_latency_s if self.input_latency_s is not None else (
+            float(np.median(self.ages)) if self.ages else 0.0)
+        return self.robot_lag_s + latency
+
     def on_landmarks(self, msg: FaceLandmarks) -> None:
         t0 = time.perf_counter()
         t = stamp_seconds(msg.header.stamp)
+        if self.input_latency_s is None:
+            age = self.get_clock().now().nanoseconds * 1e-9 - t
+            if 0.0 <= age < 1.0:                      # a frame from another clock or a replay says nothing
+                self.ages.append(age)
+                if len(self.ages) == 1 or self.frames % 30 == 0:
+                    self.anticipator.robot_lag_s = self._horizon()
         face = None
         if msg.face_detected:
             face = np.asarray(msg.face_xy, dtype=np.float32)
@@ -163,7 +219,9 @@ class PredictorNode(Node):
         else:
             status.level, status.message = DiagnosticStatus.OK, f'{self.mode}'
         step = np.array(self.step_ms) if self.step_ms else np.array([np.nan])
-        values = {'mode': self.mode, 'frames': self.frames, 'frames_without_face': self.no_face,
+        values = {'mode': self.mode, 'frames': self.frames,
+                  'horizon_s': f'{self.anticipator.robot_lag_s:.3f}', 'robot_lag_s': f'{self.robot_lag_s:.3f}',
+                  'input_latency_s': f'{self._horizon() - self.robot_lag_s:.3f}' if self.robot_lag_s else 'n/a', 'frames_without_face': self.no_face,
                   'malformed': self.malformed, 'onsets_detected': self.anticipator.fires,
                   'last_lead_time_s': f'{self.last_lead:.3f}',
                   'forecaster': type(self.anticipator.forecaster).__name__,

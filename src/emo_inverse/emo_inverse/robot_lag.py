@@ -1,0 +1,207 @@
+"""The robot's own lag: how long its face takes to follow a command, measured from step responses.
+
+    steps = simulate_steps(head, twin, plan)              # offline: the simulated chain and head
+    lag = fit_lag(steps, robot_face_regions())            # t50, t90, mean delay, per face region
+    write_lag(checkpoint, lag)                            # saved with the self-model
+    read_lag(checkpoint)['lag_s']                         # what the predictor anticipates by
+
+    python -m emo_inverse.robot_lag --model inverse.pt [--head my_head.yaml] [--steps 60]
+
+A step is a new command held until the face settles; its response is the
+robot's face sampled from the moment the command was sent (offline here, or
+through the driver by `babble_node`). For each face region that moved, the
+progress from the face before to the settled face is the projection of the
+face's change on the final change; the step's t50 and t90 are when progress
+first reaches 50 % and 90 %, and its mean delay is the area above the progress
+curve, the integral of (1 - progress): the time by which a slow, smooth input
+comes out shifted (the lag a forecaster must cover). The head's lag is the
+median over every region of every step (`lag_s` = the median mean delay).
+"""
+import argparse
+import math
+
+import numpy as np
+
+MIN_CHANGE = 0.01      # face units: a region that moved less is noise (landmark jitter SD 0.002)
+SETTLED_S = 0.2        # the settled face: the median over the response's last 0.2 s
+
+
+def robot_face_regions() -> dict:
+    """Face regions (row indices of the 113 points) whose lag is measured."""
+    from emo_inverse.simulated_head import robot_face_model
+    _, _, rows = robot_face_model()
+    return {'brows': np.concatenate([rows['right_brow10'], rows['left_brow10']]),
+            'eyes': np.concatenate([rows['right_eye16'], rows['left_eye16']]),
+            'lips': np.concatenate([rows['lips40'], rows['inner_lips20']]),
+            'jaw': rows['jaw21']}
+
+
+def step_progress(t, faces, before, rows):
+    """(progress over t, size of the region's change) of one step response, or (None, size)."""
+    faces = np.asarray(faces, dtype=np.float64)[:, rows]
+    t = np.asarray(t, dtype=np.float64)
+    settled = faces[t >= t[-1] - SETTLED_S]
+    change = np.median(settled, axis=0) - np.asarray(before, dtype=np.float64)[rows]
+    size = float(np.linalg.norm(change, axis=1).mean())
+    if size < MIN_CHANGE:
+        return None, size
+    progress = np.tensordot(faces - np.asarray(before)[rows], change, axes=2) / float(np.sum(change * change))
+    return progress, size
+
+
+def _first_crossing(t, progress, level):
+    above = np.flatnonzero(progress >= level)
+    if not len(above):
+        return None
+    i = above[0]
+    if i == 0:
+        return float(t[0])
+    t0, t1, p0, p1 = t[i - 1], t[i], progress[i - 1], progress[i]
+    return float(t0 + (level - p0) / max(p1 - p0, 1e-12) * (t1 - t0))
+
+
+def step_lag(t, progress) -> dict:
+    """t50, t90 and mean delay (s) of one progress curve sampled at t (s after the command)."""
+    t = np.concatenate([[0.0], np.asarray(t, dtype=np.float64)])
+    p = np.concatenate([[0.0], np.asarray(progress, dtype=np.float64)])
+    shortfall = 1.0 - p
+    return {'t50_s': _first_crossing(t, p, 0.5), 't90_s': _first_crossing(t, p, 0.9),
+            'mean_delay_s': float(np.sum(0.5 * (shortfall[1:] + shortfall[:-1]) * np.diff(t)))}
+
+
+def fit_lag(steps, regions: dict, source: str = '') -> dict:
+    """The head's lag from step responses [(t (n,), faces (n, 113, 2), face before (113, 2)), ...]."""
+    per_region = {name: [] for name in regions}
+    for t, faces, before in steps:
+        if len(t) < 3:
+            continue
+        for name, rows in regions.items():
+            progress, _ = step_progress(t, faces, before, rows)
+            if progress is not None:
+                per_region[name].append(step_lag(t, progress))
+    everything = [s for rows in per_region.values() for s in rows]
+    if not everything:
+        raise ValueError('no step moved the face: cannot measure the lag')
+
+    def med(rows, key):
+        vals = [r[key] for r in rows if r[key] is not None]
+        return round(float(np.median(vals)), 4) if vals else None
+
+    out = {'source': source, 'steps': len(steps), 'responses': len(everything),
+           'regions': {name: {'responses': len(rows), 't50_s': med(rows, 't50_s'), 't90_s': med(rows, 't90_s'),
+                              'mean_delay_s': med(rows, 'mean_delay_s')}
+                       for name, rows in per_region.items() if rows},
+           't50_s': med(everything, 't50_s'), 't90_s': med(everything, 't90_s'),
+           'mean_delay_s': med(everything, 'mean_delay_s')}
+    out['lag_s'] = out['mean_delay_s']
+    return out
+
+
+def step_plan(head, n: int, seed: int = 0) -> np.ndarray:
+    """n babbling commands, alternating the upper-face and mouth sessions (each a step from the last)."""
+    from emo_inverse.babbling import sample_commands
+    rng = np.random.default_rng(seed)
+    upper = sample_commands(head, 'upper', (n + 1) // 2, rng)
+    lower = sample_commands(head, 'lower', n // 2, rng)
+    plan = [None] * n
+    plan[0::2], plan[1::2] = list(upper), list(lower)
+    return np.array(plan)
+
+
+def simulate_steps(head, twin, plan, plant: str = 'real', rate_hz: float = 50.0, record_s: float = 1.5):
+    """Step responses of the simulated chain: each command of `plan` sent at a driver cycle, through the
+    driver's safety filter (speed limit per cycle), the servos' firmware profile and speed under load
+    (emo_servo_driver.dxl_sim.profile_motion) and the skin's lag (SkinLag), the face sampled at every
+    cycle as the joint states are. plant 'ideal': the ideal simulated chain (constant speed, no skin lag)."""
+    from emo_servo_driver.dxl_sim import profile_motion
+    from emo_servo_driver.safety import SafetyFilter
+
+    from emo_inverse.simulated_head import SkinLag
+    d = head.dynamics
+    if plant == 'real':
+        v_max, a_max = np.minimum(head.max_velocity, d.load_speed), d.max_acceleration
+        skin = SkinLag(d.skin_order, d.skin_time_constant_s)
+    elif plant == 'ideal':
+        v_max, a_max, skin = head.max_velocity * 1.2, np.full(len(head.servos), math.inf), SkinLag(0, 0.0)
+    else:
+        raise ValueError(f"plant must be real or ideal, got {plant!r}")
+    safety = SafetyFilter(head)
+    period = 1.0 / rate_hz
+    pos, vel = head.calm.astype(np.float64).copy(), np.zeros(len(head.servos))
+    now = 0.0
+    before = twin.face(skin.update(now, pos))
+    steps = []
+    for c in plan:
+        target = head.commands_to_goals(safety.project(c))
+        times, faces = [], []
+        for k in range(int(round(record_s * rate_hz))):
+            goals = safety.step(target, period)
+            for i in range(len(pos)):
+                pos[i], vel[i] = profile_motion(pos[i], vel[i], goals[i], v_max[i], a_max[i], period)
+            now += period
+            times.append((k + 1) * period)
+            faces.append(twin.face(skin.update(now, pos)))
+        steps.append((np.array(times), np.array(faces), before))
+        before = np.median(np.array(faces)[np.array(times) >= times[-1] - SETTLED_S], axis=0)
+    return steps
+
+
+def measure_offline(head, steps: int = 60, seed: int = 0, plant: str = 'real') -> dict:
+    """The lag of a head's simulated chain (babbling steps, as `python -m emo_inverse.babbling` does)."""
+    from emo_inverse.simulated_head import SimulatedHead
+    twin = SimulatedHead(head, seed=seed)
+    lag = fit_lag(simulate_steps(head, twin, step_plan(head, steps, seed), plant), robot_face_regions(),
+                  source=f'offline babbling steps on the simulated {head.name} head (plant {plant})')
+    lag['dynamics'] = head.dynamics.summary(head.names) if plant == 'real' else 'ideal'
+    return lag
+
+
+def default_self_model_path() -> str:
+    """The shipped self-model (the simulated Emo head's inverse model, with its measured lag)."""
+    from importlib import resources
+    return str(resources.files('emo_inverse').joinpath('data', 'inverse_default.pt'))
+
+
+def write_lag(path, lag: dict) -> None:
+    """Save the measured lag with a self-model checkpoint (its meta['robot_lag'])."""
+    import torch
+    ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    ckpt.setdefault('meta', {})['robot_lag'] = lag
+    torch.save(ckpt, path)
+
+
+def read_lag(path):
+    """The lag saved with a self-model checkpoint, or None (a model trained before lags were measured)."""
+    import torch
+    ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    lag = (ckpt.get('meta') or {}).get('robot_lag') if isinstance(ckpt, dict) else None
+    return lag if isinstance(lag, dict) and isinstance(lag.get('lag_s'), (int, float)) else None
+
+
+def main(argv=None) -> int:
+    import json
+
+    from emo_servo_driver.head import load_head
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--model', required=True, help='self-model checkpoint to save the lag with')
+    parser.add_argument('--head', default=None, help='head description YAML (default: Emo)')
+    parser.add_argument('--babbling', default=None, help='a babbling dataset recorded by babble_node: use its '
+                                                         'measured lag instead of simulating')
+    parser.add_argument('--steps', type=int, default=60)
+    parser.add_argument('--seed', type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.babbling:
+        from emo_inverse.babbling import load
+        lag = load(args.babbling).get('robot_lag')
+        if lag is None:
+            parser.error(f'{args.babbling} has no measured lag')
+    else:
+        lag = measure_offline(load_head(args.head), args.steps, args.seed)
+    write_lag(args.model, lag)
+    print(json.dumps({k: v for k, v in lag.items() if k != 'dynamics'}, indent=1))
+    print(f"saved with {args.model}: lag {lag['lag_s']:.3f} s")
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())
