@@ -30,12 +30,9 @@ import numpy as np
 
 from emo_prediction.dataset import INFERENCE_PICK
 from emo_prediction.detector import DetectorParams, OnsetDetector
-from emo_prediction.onset_curve import fit_rise
 
 MODES = ('anticipate', 'mimic')
-# What is shown during an onset: the fitted rise's face at t + lag (emo_prediction.onset_curve), paced towards
-# the model's target, or the forecast.
-ONSET_FACES = ('fitted', 'paced', 'forecast')
+ONSET_FACES = ('paced', 'forecast')   # what is shown during an onset: paced towards the target, or the forecast
 
 
 @dataclass(frozen=True)
@@ -67,8 +64,6 @@ class Anticipator:
         self.forecaster = forecaster if mode == 'anticipate' else None
         self.history = deque(maxlen=9)
         self.times = deque(maxlen=9)
-        self.recent = deque(maxlen=int(round(1.5 * fps)))     # (t, face) of the last 1.5 s: the rise so far
-        self.rise = None                                       # the onset's fitted rise (onset_face 'fitted')
         self._last: Optional[Anticipation] = None
         self._onset = None             # (fire time, peak activation time, confidence scale) of the onset under way
         self.fires = 0
@@ -95,7 +90,6 @@ class Anticipator:
             self.times.clear()
         self.history.append(face_xy)
         self.times.append(t)
-        self.recent.append((t, face_xy))
         if self.mode == 'mimic':
             return Anticipation(face_xy, 'follow', t, t, 0.0, confidence)
         event = self.detector.update(t, face_xy)
@@ -114,12 +108,9 @@ class Anticipator:
         target = self.predictor.predict(self._model_input())
         self.target_xy = target
         rest = self.detector.rest_face
-        if self.onset_face == 'fitted':
-            shown = self._fitted(t, face_xy, rest)
-        elif np.linalg.norm(face_xy - rest, axis=1).mean() >= np.linalg.norm(target - rest, axis=1).mean():
+        if np.linalg.norm(face_xy - rest, axis=1).mean() >= np.linalg.norm(target - rest, axis=1).mean():
             return follow
-        else:
-            shown = self._paced(face_xy, target) if self.onset_face == 'paced' else follow.face_xy
+        shown = self._paced(face_xy, target) if self.onset_face == 'paced' else follow.face_xy
         self._last = Anticipation(shown, 'anticipate', t, peak_t, self.lead_s - (t - fire_t),
                                   float(confidence * scale), target)
         return self._last
@@ -141,16 +132,6 @@ class Anticipator:
         its threshold) and the person is not talking."""
         d = self.detector
         return not d.speaking and d.activation >= d.p.calm_fraction * d.threshold
-
-    def _fitted(self, t: float, face_xy: np.ndarray, rest: np.ndarray) -> np.ndarray:
-        """The face expected robot_lag_s from now on the minimum-jerk rise fitted to the onset so far:
-        the present displacement from the rest face, scaled by the rise's growth."""
-        times = np.array([r[0] for r in self.recent])
-        faces = np.array([r[1] for r in self.recent])
-        self.rise = fit_rise(times, np.linalg.norm(faces - rest, axis=2).mean(axis=1))
-        if self.rise is None or self.robot_lag_s == 0.0:
-            return face_xy
-        return (rest + (face_xy - rest) * self.rise.ratio(t, t + self.robot_lag_s)).astype(np.float32)
 
     def _paced(self, face_xy: np.ndarray, target: np.ndarray) -> np.ndarray:
         """The face on the way to the target that the person should show robot_lag_s from now."""
