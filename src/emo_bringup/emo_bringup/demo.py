@@ -4,7 +4,10 @@
 
 On built-in defaults only: the demo camera (a real face making expressions),
 landmarks, the predictor, the inverse model and the driver on the simulated
-bus with the simulated head, each node in its own process. The same clip runs
+bus with the simulated head, each node in its own process. The simulated parts
+are as slow as a real head (`--plant real`, the default: the camera's capture
+latency, the servos' firmware profile and speed under load, the skin's lag;
+values and sources in the config files); `--plant ideal` makes them instant. The same clip runs
 twice, in coexpression (mode anticipate) and in the mimicry baseline (mode
 mimic). Each run is recorded into a rosbag2 MCAP bag; then, for every
 expression, it measures when the person's face and the robot's face (from the
@@ -64,7 +67,7 @@ def clip_windows(clip, curves):
             for e in clip.expressions]
 
 
-def run(mode: str, out: pathlib.Path, clip, log_dir: pathlib.Path) -> dict:
+def run(mode: str, out: pathlib.Path, clip, log_dir: pathlib.Path, plant: str = 'real') -> dict:
     clip_s = clip.num_frames / clip.fps
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
@@ -79,11 +82,19 @@ def run(mode: str, out: pathlib.Path, clip, log_dir: pathlib.Path) -> dict:
     node = rclpy.create_node('emo_demo_recorder', context=context)
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)
-    graph = Graph('coexpress', {'camera': 'demo', 'mode': mode, 'loop': 'false'}, str(log_dir))
+    graph = Graph('coexpress', {'camera': 'demo', 'mode': mode, 'loop': 'false', 'plant': plant}, str(log_dir))
+    predictor = {}
+
+    def on_diagnostics(msg):
+        for status in msg.status:
+            if status.name.endswith('anticipation'):
+                predictor.update({v.key: v.value for v in status.values})
     try:
         graph.start(skip=[CAMERA])
         if not wait_for_graph(node, executor):
             raise RuntimeError(f'the graph did not come up; see the logs in {log_dir}')
+        from diagnostic_msgs.msg import DiagnosticArray
+        node.create_subscription(DiagnosticArray, '/diagnostics', on_diagnostics, 50)
         recorder = BagRecorder(node, bag, RECORD_TOPICS)
         time.sleep(0.5)
         graph.start(only=[CAMERA])                       # the person appears once the robot is ready
@@ -104,42 +115,87 @@ def run(mode: str, out: pathlib.Path, clip, log_dir: pathlib.Path) -> dict:
         context.try_shutdown()
     curves = read_curves(bag)
     windows = clip_windows(clip, curves)
-    return {'mode': mode, 'bag': str(bag), 'messages': counts, 'curves': curves, **arrival_gaps(curves, windows)}
+    horizon = {k: predictor[k] for k in ('horizon_s', 'robot_lag_s', 'input_latency_s') if k in predictor}
+    return {'mode': mode, 'bag': str(bag), 'messages': counts, 'curves': curves, 'windows': windows,
+            'labels': [e['label'] for e in clip.expressions], 'predictor_horizon': horizon,
+            **arrival_gaps(curves, windows)}
+
+
+def _segment(curves_t, curves_d, window, hold_s: float = 0.4):
+    """(time from the window's start, curve as a share of its hold level) of one expression."""
+    a, b = window
+    m = (curves_t >= a - 0.6) & (curves_t <= b + 0.8)
+    hold = (curves_t >= b - hold_s) & (curves_t <= b)
+    before = (curves_t >= a - 0.6) & (curves_t <= a)
+    lo = float(np.median(curves_d[before])) if before.any() else 0.0
+    hi = float(np.median(curves_d[hold])) if hold.any() else 1.0
+    return curves_t[m] - a, (curves_d[m] - lo) / max(hi - lo, 1e-9)
 
 
 def figure(runs: dict, path: pathlib.Path) -> None:
+    """One panel per expression: the person, the coexpression robot and the mimicry robot on one time
+    axis (each run aligned on the clip), their arrivals (90 % of the way to the held face) and gaps."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(2, 1, figsize=(11, 6), sharex=True)
-    for ax, (name, r) in zip(axes, runs.items()):
-        c = r['curves']
-        t0 = c.human_t[0] if len(c.human_t) else 0.0
-        ax.plot(c.human_t - t0, c.human / max(c.human.max(), 1e-9), color='tab:blue', label='person (distance from rest)')
-        ax.plot(c.robot_t - t0, c.robot / max(c.robot.max(), 1e-9), color='tab:red',
-                label='robot face (actual servo positions)')
-        for e in r['expressions']:
-            if e['human_arrival'] is not None:
-                ax.axvline(e['human_arrival'] - t0, color='tab:blue', ls=':', lw=1)
-            if e['robot_arrival'] is not None:
-                ax.axvline(e['robot_arrival'] - t0, color='tab:red', ls=':', lw=1)
-            if e['gap_s'] is not None:
-                ax.text(e['human_arrival'] - t0, 1.05, f"{e['gap_s'] * 1000:+.0f} ms", fontsize=9, ha='center')
-        title = 'coexpression (anticipate)' if name == 'anticipate' else 'mimicry baseline'
-        gap = r['median_gap_s']
-        ax.set_title(f'{title}: median robot - person arrival {gap * 1000:+.0f} ms' if gap is not None else title)
-        ax.set_ylabel('expression (normalized)')
-        ax.set_ylim(-0.05, 1.2)
-        ax.legend(loc='upper right', fontsize=8)
-    axes[-1].set_xlabel('time (s)')
+    co, mi = runs['anticipate'], runs['mimic']
+    n = min(len(co['windows']), len(mi['windows']))
+    if n == 0:
+        return
+    fig, axes = plt.subplots(n, 1, figsize=(10, 2.6 * n), squeeze=False)
+    style = {'person': ('tab:blue', '-'), 'coexpression': ('tab:red', '-'), 'mimicry': ('tab:gray', '--')}
+    for k, ax in enumerate(axes[:, 0]):
+        rows = {'person': (co['curves'].human_t, co['curves'].human, co['windows'][k], co['expressions'][k]['human_arrival']),
+                'coexpression': (co['curves'].robot_t, co['curves'].robot, co['windows'][k], co['expressions'][k]['robot_arrival']),
+                'mimicry': (mi['curves'].robot_t, mi['curves'].robot, mi['windows'][k], mi['expressions'][k]['robot_arrival'])}
+        for name, (t, d, window, arrival) in rows.items():
+            x, y = _segment(t, d, window)
+            color, ls = style[name]
+            ax.plot(x, y, color=color, ls=ls, label=name if k == 0 else None)
+            if arrival is not None:
+                ax.axvline(arrival - window[0], color=color, ls=':', lw=1)
+        gaps = []
+        for name, r in (('coexpression', co), ('mimicry', mi)):
+            gap = r['expressions'][k]['gap_s']
+            gaps.append(f"{name} {'n/a' if gap is None else f'{gap * 1000:+.0f} ms'}")
+        label = co.get('labels', [None] * n)[k] or f'expression {k + 1}'
+        ax.set_title(f"{label}: robot arrival - person arrival: {', '.join(gaps)}", fontsize=10)
+        ax.axhline(0.9, color='k', lw=0.5, alpha=0.4)
+        ax.set_ylim(-0.2, 1.6)
+        ax.set_ylabel('share of the\nheld expression')
+    axes[0, 0].legend(loc='upper left', fontsize=8, ncol=3)
+    axes[-1, 0].set_xlabel('time from the start of the expression (s); dotted: arrival at 90 %')
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
+def plant_summary(plant: str) -> dict:
+    """The simulated plant's parameters (from the config files) and the lag the self-model measured."""
+    import yaml
+
+    from emo_bringup.graph import config_dir
+    from emo_inverse.robot_lag import default_self_model_path, read_lag
+    from emo_servo_driver.head import load_head
+    head = load_head()
+    camera = yaml.safe_load(open(f'{config_dir()}/eye_camera.yaml'))['eye_camera_left']['ros__parameters']
+    real = plant == 'real'
+    return {'plant': plant,
+            'camera_capture_latency_s': camera.get('capture_latency_s', 0.0) if real else 0.0,
+            'servo_profile': ('firmware velocity profile: Profile Velocity = max_velocity, Profile Acceleration = '
+                              'dynamics.max_acceleration, capped by the speed under load') if real else
+                             'ideal: max_velocity x 1.2, no acceleration limit',
+            'max_velocity_ticks_s': dict(zip(head.names, head.max_velocity.tolist())),
+            'dynamics': head.dynamics.summary(head.names) if real else 'ideal (no skin lag)',
+            'measured_robot_lag': read_lag(default_self_model_path())}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--out', type=pathlib.Path, default=pathlib.Path('demo_out'))
+    parser.add_argument('--plant', choices=('real', 'ideal'), default='real',
+                        help='real: camera latency, servo profile under load and skin lag as the config files say; '
+                             'ideal: instant simulated parts')
     args = parser.parse_args(argv)
     from emo_perception.demo_video import demo_clip
     print('demo: preparing the demo camera clip (rendered once, then cached)...', flush=True)
@@ -149,12 +205,16 @@ def main(argv=None) -> int:
     runs = {}
     for mode in ('anticipate', 'mimic'):
         print(f'demo: running the graph in mode {mode} on the {clip_s:.0f} s clip...', flush=True)
-        runs[mode] = run(mode, args.out, clip, args.out / f'{mode}_logs')
+        runs[mode] = run(mode, args.out, clip, args.out / f'{mode}_logs', args.plant)
     figure(runs, args.out / 'coexpression.png')
     versus = compare_modes(runs['anticipate'], runs['mimic'])
+    plant = plant_summary(args.plant)
     summary = {
         'clip': str(clip.video_path), 'expressions_in_clip': [e['label'] for e in clip.expressions],
         'runs': {m: {k: v for k, v in r.items() if k != 'curves'} for m, r in runs.items()},
+        'plant': plant,
+        'measured_robot_lag_s': (plant['measured_robot_lag'] or {}).get('lag_s'),
+        'predictor_horizon': runs['anticipate']['predictor_horizon'],
         'coexpression_median_gap_ms': _ms(runs['anticipate']['median_gap_s']),
         'mimicry_median_gap_ms': _ms(runs['mimic']['median_gap_s']),
         'coexpression_median_abs_gap_ms': _ms(runs['anticipate']['median_abs_gap_s']),
@@ -173,6 +233,9 @@ def main(argv=None) -> int:
           f"mimicry {summary['mimicry_median_gap_ms']} ms (negative: the robot is early)")
     print(f"median |gap|: coexpression {summary['coexpression_median_abs_gap_ms']} ms, "
           f"mimicry {summary['mimicry_median_abs_gap_ms']} ms")
+    h = summary['predictor_horizon']
+    print(f"plant {args.plant}: the robot's lag measured by babbling {summary['measured_robot_lag_s']} s; the predictor "
+          f"looked {h.get('horizon_s', '?')} s ahead (that lag + the frames' measured age {h.get('input_latency_s', '?')} s)")
     print(f"coexpression's robot face arrives {summary['coexpression_median_advance_ms']} ms earlier than "
           f"mimicry's (median), earlier on {versus['expressions_earlier']} of {versus['expressions_compared']} expressions")
     print(f'wrote {args.out / "summary.json"}, {args.out / "coexpression.png"} and the bags '
