@@ -9,8 +9,13 @@ commands that the head's constraint functions forbid (skin tearing,
 self-collision) are drawn again. The two sessions are combined by augmentation
 (`augment`): the upper-face points (52) of one sample with the lower-face
 points (61) of another, and their commands likewise.
+
+Babbling also measures the robot's own lag (emo_inverse.robot_lag): the
+dataset carries it as `robot_lag` (a dict; stored as JSON in the .npz), and
+`emo_inverse.train` saves it with the self-model it trains.
 """
 import argparse
+import json
 import pathlib
 
 import numpy as np
@@ -33,8 +38,9 @@ def sample_commands(head, session: str, n: int, rng: np.random.Generator) -> np.
     return np.array(out)
 
 
-def babble_offline(head, twin, n_per_session: int = 1000, seed: int = 0) -> dict:
-    """(commands, faces, session) of both sessions on the simulated head, servos settled."""
+def babble_offline(head, twin, n_per_session: int = 1000, seed: int = 0, lag_steps: int = 0) -> dict:
+    """(commands, faces, session) of both sessions on the simulated head, servos settled; with
+    lag_steps > 0 also the head's lag (robot_lag), measured on that many simulated step responses."""
     rng = np.random.default_rng(seed)
     commands, faces, session = [], [], []
     for name in ('upper', 'lower'):
@@ -43,8 +49,12 @@ def babble_offline(head, twin, n_per_session: int = 1000, seed: int = 0) -> dict
         faces.append(np.stack([twin.face_of_commands(x) for x in c]))
         session += [name] * n_per_session
     rest = np.stack([twin.face_of_commands(head.calm_commands) for _ in range(20)]).mean(axis=0)
-    return {'commands': np.concatenate(commands).astype(np.float32), 'faces': np.concatenate(faces),
+    data = {'commands': np.concatenate(commands).astype(np.float32), 'faces': np.concatenate(faces),
             'session': np.array(session), 'rest_face': rest.astype(np.float32)}
+    if lag_steps > 0:
+        from emo_inverse.robot_lag import measure_offline
+        data['robot_lag'] = measure_offline(head, lag_steps, seed)
+    return data
 
 
 def augment(data: dict, n: int, rng: np.random.Generator):
@@ -64,17 +74,32 @@ def split(data: dict, val_fraction: float = 0.2, seed: int = 0):
     for name in ('upper', 'lower'):
         idx = np.flatnonzero(data['session'] == name)
         val[rng.choice(idx, int(round(len(idx) * val_fraction)), replace=False)] = True
-    pick = lambda m: {k: (v[m] if k != 'rest_face' else v) for k, v in data.items()}  # noqa: E731
+    pick = lambda m: {k: (v[m] if k in PER_SAMPLE else v) for k, v in data.items()}  # noqa: E731
     return pick(~val), pick(val)
 
 
+PER_SAMPLE = ('commands', 'faces', 'session')   # one row per sample; rest_face and robot_lag are the dataset's
+
+
 def save(path, data: dict) -> None:
-    np.savez_compressed(path, **data)
+    """Write a dataset (.npz); a robot_lag dict goes in as a JSON string (a 0-d unicode array)."""
+    arrays = dict(data)
+    if isinstance(arrays.get('robot_lag'), dict):
+        arrays['robot_lag'] = np.array(json.dumps(arrays['robot_lag']))
+    np.savez_compressed(path, **arrays)
 
 
 def load(path) -> dict:
+    """A dataset written by `save`: arrays, and robot_lag as a dict when the babbling measured it."""
     with np.load(path, allow_pickle=False) as f:
         data = {k: f[k] for k in f.files}
+    if 'robot_lag' in data:
+        try:
+            data['robot_lag'] = json.loads(str(data['robot_lag'][()]))
+        except (TypeError, ValueError) as err:
+            raise ValueError(f'{path}: robot_lag is not the JSON of a measured lag ({err})') from err
+        if not isinstance(data['robot_lag'], dict):
+            raise ValueError(f'{path}: robot_lag is not the JSON of a measured lag')
     for key in ('commands', 'faces', 'session', 'rest_face'):
         if key not in data:
             raise ValueError(f'{path}: not a babbling dataset (no {key!r})')
@@ -91,13 +116,19 @@ def main(argv=None) -> int:
     parser.add_argument('--head', default=None, help='head description YAML (default: Emo)')
     parser.add_argument('--samples', type=int, default=1000, help='per session (upper face, lower face)')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--lag-steps', type=int, default=60,
+                        help="step responses of the simulated chain to measure the head's lag on (0 = skip)")
     parser.add_argument('--out', type=pathlib.Path, required=True)
     args = parser.parse_args(argv)
     head = load_head(args.head)
-    data = babble_offline(head, SimulatedHead(head, seed=args.seed), args.samples, args.seed)
+    data = babble_offline(head, SimulatedHead(head, seed=args.seed), args.samples, args.seed, args.lag_steps)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save(args.out, data)
     print(f"wrote {len(data['commands'])} babbling samples ({args.samples} upper + {args.samples} lower) to {args.out}")
+    lag = data.get('robot_lag')
+    if lag:
+        print(f"measured lag {lag['lag_s']:.3f} s (t50 {lag['t50_s']} s, t90 {lag['t90_s']} s, "
+              f"{lag['responses']} responses of {lag['steps']} steps)")
     return 0
 
 

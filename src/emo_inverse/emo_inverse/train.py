@@ -4,7 +4,9 @@
 
 Each epoch combines upper-face and lower-face samples afresh (the paper's
 augmentation); validation uses held-out samples of both sessions, augmented
-with a fixed seed. Early stopping keeps the best model.
+with a fixed seed. Early stopping keeps the best model. When the babbling
+measured the robot's lag (the dataset's robot_lag), the checkpoint carries it
+(meta['robot_lag']): the predictor's horizon defaults to it.
 """
 import argparse
 import json
@@ -71,9 +73,16 @@ def main(argv=None) -> int:
     meta = {'trained_on': str(args.data), 'samples': int(len(data['commands'])), 'val_l1': best['val_l1'],
             'best_epoch': best['epoch'], 'epochs_run': len(history), 'lr': args.lr, 'seed': args.seed,
             'parameters': sum(p.numel() for p in model.parameters()), 'seconds': round(time.time() - t0, 1)}
+    if data.get('robot_lag'):
+        meta['robot_lag'] = data['robot_lag']       # the head's lag, measured while babbling
+    else:
+        print(f'{args.data} has no measured lag: the checkpoint will not carry one '
+              f'(python -m emo_inverse.robot_lag --model {args.out} measures it on the simulated head)')
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save_checkpoint(args.out, model, meta)
-    print(json.dumps(meta, indent=1))
+    print(json.dumps({k: v for k, v in meta.items() if k != 'robot_lag'}, indent=1))
+    if 'robot_lag' in meta:
+        print(f"robot lag {meta['robot_lag']['lag_s']:.3f} s saved with the self-model")
     return 0
 
 

@@ -50,14 +50,49 @@ def test_faces_become_commands_and_bad_faces_are_skipped(rig, tmp_path):
     assert 'malformed AnticipatedFace' in proc.log()
 
 
-def test_babbling_through_the_driver(rig, tmp_path):
-    out = tmp_path / 'babble.npz'
-    with NodeProcess('emo_servo_driver', 'driver_node', {'bus': 'sim', 'gaze': False}, tmp_path), \
-            NodeProcess('emo_inverse', 'robot_face_node', {}, tmp_path), \
-            NodeProcess('emo_inverse', 'babble_node', {'samples': 4, 'out': str(out), 'settle_s': 0.3},
+def babble_through_the_driver(tmp_path, head_config: str = ''):
+    """Babble 4 + 4 samples on the sim bus, robot_face_node plant real; the dataset written."""
+    out = tmp_path / f'babble_{len(head_config)}.npz'
+    head = {'head_config': head_config} if head_config else {}
+    with NodeProcess('emo_servo_driver', 'driver_node', {'bus': 'sim', 'gaze': False, **head}, tmp_path), \
+            NodeProcess('emo_inverse', 'robot_face_node', {'plant': 'real', **head}, tmp_path), \
+            NodeProcess('emo_inverse', 'babble_node', {'samples': 4, 'out': str(out), 'settle_s': 0.3, **head},
                         tmp_path) as babble:
         babble.proc.wait(timeout=90)
-    data = babbling.load(out)
-    assert len(data['commands']) == 8 and list(data['session']).count('upper') == 4
-    # The recorded faces moved with the commands (the loop really went through the servos).
-    assert np.abs(data['faces'] - data['rest_face']).mean(axis=(1, 2)).min() > 0.001
+    assert 'measured robot lag' in babble.log(), babble.log()[-2000:]
+    return babbling.load(out)
+
+
+def test_babbling_through_the_driver_records_faces_and_measures_the_lag(rig, tmp_path):
+    from emo_inverse import robot_lag
+    from emo_inverse.simulated_head import SimulatedHead
+    from emo_servo_driver.head import load_head
+    from sim_heads import faster_head_yaml
+    fast_yaml = faster_head_yaml(tmp_path / 'fast.yaml')
+    emo, fast = babble_through_the_driver(tmp_path), babble_through_the_driver(tmp_path, fast_yaml)
+
+    for data, head in ((emo, load_head()), (fast, load_head(fast_yaml))):
+        assert len(data['commands']) == 8 and list(data['session']).count('upper') == 4
+        # Every sample is its own command's face, settled (not the face of the command before): the
+        # servos must be still for settle_s after each command was published, not merely before it.
+        twin = SimulatedHead(head)
+        expect = np.stack([twin.face_of_commands(c, noise=False) for c in data['commands']])
+        assert np.abs(data['faces'] - expect).mean(axis=(1, 2)).max() < 0.004        # landmark jitter 0.002
+        assert np.abs(data['faces'] - data['rest_face']).mean(axis=(1, 2)).min() > 0.005
+
+        lag = data['robot_lag']
+        assert lag['steps'] == 8 and lag['responses'] >= 8 and 'through the driver' in lag['source']
+        assert 0.0 < lag['t50_s'] < lag['t90_s']
+        # The same commands through the offline chain (robot_lag.simulate_steps: safety filter, firmware
+        # profile, skin, at the driver's 50 Hz). The driver path adds the wait for its next cycle (0-20 ms)
+        # and the transport and bus round trip (a few ms): measured +0.02 s on Emo. Allowed: -0.03 s (the
+        # crossings of 8 steps move with landmark jitter) to +0.1 s (a late timer on a busy 2-core machine).
+        same = robot_lag.fit_lag(robot_lag.simulate_steps(head, twin, data['commands']),
+                                 robot_lag.robot_face_regions())
+        assert same['lag_s'] - 0.03 < lag['lag_s'] < same['lag_s'] + 0.1, (lag, same)
+        # And within a factor of the head's offline measurement (60 steps drawn differently: +-15 %).
+        offline = robot_lag.measure_offline(head, 60)
+        assert 0.7 * offline['lag_s'] < lag['lag_s'] < 1.75 * offline['lag_s'], (lag, offline)
+
+    # Two heads of different speed: babbling measures the shorter lag on the faster one.
+    assert fast['robot_lag']['lag_s'] < 0.8 * emo['robot_lag']['lag_s']
