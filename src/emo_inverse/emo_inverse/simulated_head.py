@@ -50,7 +50,9 @@ def _patch(face, rows, center, width):
 class SkinLag:
     """The silicone skin's viscoelastic lag behind the linkages that pull it: `order` first-order
     stages of time constant `time_constant_s`, applied to the servo positions (the skin follows
-    where its magnets are). Exact for any spacing of the samples; order 0 or tau 0: no lag.
+    where its magnets are). Exact for any spacing of the samples at order 1; at higher orders each
+    stage holds its input over a step (8 % of a step off at 20 ms samples, tau 40 ms, order 2; the
+    offline lag measurement shares it). Order 0 or tau 0: no lag.
 
         lag = SkinLag(head.dynamics.skin_order, head.dynamics.skin_time_constant_s)
         felt = lag.update(t, positions)       # the positions the skin has caught up with by t
