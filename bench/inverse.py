@@ -12,7 +12,8 @@ import numpy as np
 import torch
 
 
-def main() -> int:
+def setup(n: int = 5000):
+    """The shipped model (plain and fast), the node's normalization, n faces of the shipped babbling."""
     from emo_inverse import babbling
     from emo_inverse.inverse_node import default_path
     from emo_inverse.model import FastInverse, load_checkpoint
@@ -20,9 +21,25 @@ def main() -> int:
     model, _ = load_checkpoint(default_path('inverse_default.pt'))
     data = babbling.load(default_path('babble_default.npz'))
     norm = Normalizer.from_babbling(data)
-    fast = FastInverse(model)
-    faces = data['faces'][np.random.default_rng(0).integers(0, len(data['faces']), 5000)]
-    rest = data['rest_face']
+    faces = data['faces'][np.random.default_rng(0).integers(0, len(data['faces']), n)]
+    return model, FastInverse(model), norm, faces, data['rest_face']
+
+
+def step_ms(n: int = 2000) -> np.ndarray:
+    """One normalize + fast-runner step per face, as the node runs it (ms each, after 200 warm-up steps)."""
+    _, fast, norm, faces, rest = setup(n)
+    for f in faces[:200]:
+        fast.predict(norm(f, rest))
+    out = np.empty(len(faces))
+    for i, f in enumerate(faces):
+        t0 = time.perf_counter()
+        fast.predict(norm(f, rest))
+        out[i] = time.perf_counter() - t0
+    return out * 1e3
+
+
+def main() -> int:
+    model, fast, norm, faces, rest = setup()
 
     def plain(face):
         with torch.inference_mode():

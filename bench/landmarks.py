@@ -3,8 +3,9 @@
 1. Per-frame cost of the landmark step as the node runs it (MediaPipe face mesh
    in tracking mode + 113-point selection + face-frame alignment + message
    build), one frame after another: frames/s and latency p50/p95.
-2. Through the nodes: the eye camera node (demo, 30 fps) and the landmark
-   node in their own processes; a listener records image capture stamp ->
+2. Through the nodes: the eye camera node (demo, 30 fps, its simulated capture
+   latency set to 0 so a stamp is the frame's read time) and the landmark
+   node in their own processes; a listener records image stamp ->
    FaceLandmarks received.
 """
 import json
@@ -56,8 +57,10 @@ def through_nodes(seconds: float = 12.0) -> dict:
     from rclpy.executors import SingleThreadedExecutor
 
     lib = os.path.join(get_package_prefix('emo_perception'), 'lib', 'emo_perception')
-    procs = [subprocess.Popen([os.path.join(lib, exe)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-             for exe in ('eye_camera_node', 'landmark_node')]
+    # The camera's simulated capture latency (capture_latency_s) is not compute: stamps = read time here.
+    args = {'eye_camera_node': ['--ros-args', '-p', 'capture_latency_s:=0.0'], 'landmark_node': []}
+    procs = [subprocess.Popen([os.path.join(lib, exe)] + extra, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for exe, extra in args.items()]
     lat, detected = [], [0]
     try:
         context = rclpy.Context()

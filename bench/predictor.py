@@ -32,10 +32,38 @@ def timed(fn, inputs) -> np.ndarray:
     return out * 1e3
 
 
-def main() -> int:
+def frame_steps(fast=None, people: int = 6):
+    """The per-frame step over generated continuous footage (30 s per person): the forecaster alone
+    (update + forecast), then the node's whole step (detector and forecaster on every frame, the
+    target model during onsets). Returns (forecast_ms, step_ms, anticipator)."""
     from emo_prediction.anticipator import Anticipator
     from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint, load_forecaster
     from emo_prediction.synthetic import ExpressionGenerator, face_model
+    if fast is None:
+        fast = FastPredictor.from_model(load_checkpoint(default_model_path())[0])
+    gen = ExpressionGenerator(seed=5)
+    _, ids, _ = face_model()
+    frames = np.concatenate([gen.continuous_clip(gen.person(4000 + k), 30.0).face_xy for k in range(people)])
+    forecaster, _ = load_forecaster(default_model_path())
+    forecast_ms = np.empty(len(frames))
+    for i, face in enumerate(frames):
+        t0 = time.perf_counter()
+        forecaster.update(i / 30.0, face)
+        forecaster.forecast(0.2)
+        forecast_ms[i] = (time.perf_counter() - t0) * 1e3
+    forecaster.reset()
+    anticipator = Anticipator(fast, 'anticipate', 0.8, 30.0, None, ids, robot_lag_s=0.2, forecaster=forecaster)
+    step_ms = np.empty(len(frames))
+    for i, face in enumerate(frames):
+        t0 = time.perf_counter()
+        anticipator.update(i / 30.0, face)
+        step_ms[i] = (time.perf_counter() - t0) * 1e3
+    return forecast_ms, step_ms, anticipator
+
+
+def main() -> int:
+    from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint
+    from emo_prediction.synthetic import face_model
 
     model, meta = load_checkpoint(default_model_path())
     fast = FastPredictor.from_model(model)
@@ -59,29 +87,12 @@ def main() -> int:
         plain(x)
     plain_per_s = N / (time.perf_counter() - t0)
 
-    # The per-frame step: detector and forecaster on every frame, model during onsets.
-    gen = ExpressionGenerator(seed=5)
-    _, ids, _ = face_model()
-    frames = np.concatenate([gen.continuous_clip(gen.person(4000 + k), 30.0).face_xy for k in range(6)])
-    forecaster, _ = load_forecaster(default_model_path())
-    forecast_ms = np.empty(len(frames))
-    for i, face in enumerate(frames):
-        t0 = time.perf_counter()
-        forecaster.update(i / 30.0, face)
-        forecaster.forecast(0.2)
-        forecast_ms[i] = (time.perf_counter() - t0) * 1e3
-    forecaster.reset()
-    anticipator = Anticipator(fast, 'anticipate', 0.8, 30.0, None, ids, robot_lag_s=0.2, forecaster=forecaster)
-    step_ms = np.empty(len(frames))
-    for i, face in enumerate(frames):
-        t0 = time.perf_counter()
-        anticipator.update(i / 30.0, face)
-        step_ms[i] = (time.perf_counter() - t0) * 1e3
+    forecast_ms, step_ms, anticipator = frame_steps(fast)
 
     print(f'  plain torch: {plain_per_s:.0f}/s, p50 {np.percentile(plain_ms, 50):.3f} ms; fast: {per_s:.0f}/s, '
           f'p50 {np.percentile(fast_ms, 50):.3f} ms; forecaster p99 {np.percentile(forecast_ms, 99):.3f} ms; '
           f'per-frame step p99 {np.percentile(step_ms, 99):.3f} ms '
-          f'({anticipator.fires} onsets in {len(frames)} frames)', file=sys.stderr)
+          f'({anticipator.fires} onsets in {len(step_ms)} frames)', file=sys.stderr)
     figures = [
         {'name': 'predictor_single_per_s', 'value': round(per_s), 'unit': '1/s', 'goal': 2000, 'better': 'higher'},
         {'name': 'predictor_speedup_vs_plain_torch', 'value': round(per_s / plain_per_s, 2), 'unit': 'x',

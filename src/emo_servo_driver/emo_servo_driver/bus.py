@@ -80,6 +80,8 @@ class ServoBus(ABC):
 class DynamixelBus(ServoBus):
     """Dynamixel X-series servos on one serial port, Protocol 2.0, through dynamixel-sdk."""
 
+    READ_WAIT_S = 0.001   # longest a read blocks waiting for bytes before dynamixel-sdk checks its packet timeout
+
     def __init__(self, servos, port: str, baudrate: int = 1_000_000, latency_timer_ms: int = 1):
         super().__init__(servos)
         self.port_name, self.baudrate, self.latency_timer_ms = port, baudrate, latency_timer_ms
@@ -101,6 +103,11 @@ class DynamixelBus(ServoBus):
             raise BusError(f'cannot open servo port {self.port_name}')
         if not self.port.setBaudRate(self.baudrate):
             raise BusError(f'cannot set baud rate {self.baudrate} on {self.port_name}')
+        # dynamixel-sdk opens the port non-blocking (timeout 0) and polls it in a loop while it waits for
+        # a reply: a core spent per round trip, and with the simulated chain in this process the poller
+        # holds the GIL its replies need (a round trip then waited for the 5 ms GIL switch interval).
+        # A blocking read returns the moment the bytes asked for are in (a packet timeout ends at most 1 ms later).
+        self.port.ser.timeout = self.READ_WAIT_S
         # dynamixel-sdk sizes every packet timeout with a module-wide USB latency
         # (16 ms by default, the FTDI default); set it to this adapter's.
         import dynamixel_sdk.port_handler as port_handler

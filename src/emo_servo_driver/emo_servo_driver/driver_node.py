@@ -12,7 +12,12 @@ reads where the servos are (the first goals start there: no jump). activate: tor
 at `rate_hz`. Each cycle: the last valid commands (or calm once `watchdog_s`
 passes without any), projected into the head's constraints, mapped onto the
 facial servos, gaze onto eyes and neck, then SafetyFilter (clamp, hold limit,
-speed limit), sync write, sync read. deactivate / shutdown: ease to calm,
+speed limit), sync write, sync read. With `write_on_command` (the default) a
+command's goals also go out the moment it arrives, through the same path and
+filter, stepped by the real time since the previous write (so the speed limit
+per second holds however often goals are written); only the newest command is
+kept (a command is a whole pose, so an older one waiting behind it is stale).
+deactivate / shutdown: ease to calm,
 then torque off. estop: torque off at once; deactivate and activate again to
 resume. Bus errors are reported and the bus reopened, restarting from the
 present positions.
@@ -52,7 +57,8 @@ class DriverNode(LifecycleNode):
                 ('baudrate', 1000000, 'bus baud rate'),
                 ('latency_timer_ms', 0, 'USB latency timer of the adapter (ms); 0 = 1 for dynamixel, 8 for sim'),
                 ('rate_hz', 50.0, 'control loop rate'),
-                ('write_on_command', False, 'also write goals as soon as a command arrives, not at the next cycle'),
+                ('write_on_command', True, 'also write goals (same safety filter) as soon as a command arrives, '
+                                              'not at the next cycle'),
                 ('watchdog_s', 0.5, 'ease to calm after this long without commands'),
                 ('gaze', True, 'follow the face with eyes and neck'),
                 ('calm_timeout_s', 3.0, 'longest time to ease to calm before torque off'),
@@ -77,7 +83,7 @@ class DriverNode(LifecycleNode):
         self._health_next = 0
         self.latency_ms = deque(maxlen=500)
         self.cycle_ms = deque(maxlen=500)
-        self._last_cycle = None
+        self._last_write = None
         self.positions = None
 
     # --- lifecycle -------------------------------------------------------------------
@@ -110,7 +116,9 @@ class DriverNode(LifecycleNode):
         self.joint_pub = self.create_lifecycle_publisher(JointState, Topics.JOINT_STATES, 10)
         self.diag_pub = self.create_publisher(DiagnosticArray, Topics.DIAGNOSTICS, 10)
         self.latency_pub = self.create_publisher(Float32, Topics.STAMP_TO_GOAL_LATENCY, 10)
-        self.create_subscription(MotorCommands, Topics.MOTOR_COMMANDS, self.on_commands, 10)
+        # Depth 1: each command is a whole pose, so one that waited behind a newer one is stale; a deeper
+        # queue let a stalled loop work through old poses (one bus write each) and stay behind.
+        self.create_subscription(MotorCommands, Topics.MOTOR_COMMANDS, self.on_commands, 1)
         self.create_subscription(FaceLandmarks, Topics.FACE_LANDMARKS, self.on_face, 10)
         self.create_service(Trigger, '~/estop', self.on_estop)
         self.create_timer(1.0, self.publish_diagnostics)
@@ -126,7 +134,7 @@ class DriverNode(LifecycleNode):
             self.get_logger().error(f'cannot enable torque: {err}')
             return TransitionCallbackReturn.FAILURE
         self.estopped = False
-        self._last_cycle = None
+        self._last_write = None
         self.timer = self.create_timer(1.0 / self.p['rate_hz'], self.control_cycle)
         return super().on_activate(state)
 
@@ -161,7 +169,9 @@ class DriverNode(LifecycleNode):
         self.command_time = time.monotonic()
         self._unwritten_stamp = msg.header.stamp  # latency: until its goals are on the bus
         if self.p['write_on_command'] and self.timer is not None:
-            self.drive(read=False)  # out now rather than up to a cycle later; the same filter limits it
+            # Out now rather than up to a cycle later; drive() steps the same filter by the real time
+            # since the previous write, whichever path made it.
+            self.drive(read=False)
 
     def on_face(self, msg: FaceLandmarks) -> None:
         self.face = face_center(msg.image_xy, msg.image_width, msg.image_height) if msg.face_detected else None
@@ -187,8 +197,10 @@ class DriverNode(LifecycleNode):
         if self.estopped or self.safety is None:
             return
         t0 = time.monotonic()
-        dt = 1.0 / self.p['rate_hz'] if self._last_cycle is None else t0 - self._last_cycle
-        self._last_cycle = t0
+        # The real time since the previous write (a cycle's or a command's): the speed limit per second
+        # and the hold timers then hold however many writes there are.
+        dt = 1.0 / self.p['rate_hz'] if self._last_write is None else t0 - self._last_write
+        self._last_write = t0
         fresh = t0 - self.command_time <= self.p['watchdog_s']
         commands = self.commands if fresh and self.commands is not None else self.head.calm_commands
         base = self.head.calm
