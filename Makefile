@@ -26,6 +26,11 @@ test: build
 	$(ENV)
 	python -m pytest
 
+# Each job on its own DDS domain (a value in the environment wins), so two never hear each other.
+demo: export ROS_DOMAIN_ID ?= 41
+bench: export ROS_DOMAIN_ID ?= 42
+evaluate: export ROS_DOMAIN_ID ?= 43
+
 # The main job: coexpression vs mimicry on the demo camera, simulated servos and head.
 demo: build
 	$(ENV)
