@@ -112,3 +112,18 @@ def test_a_missing_camera_is_reported_and_nothing_is_published(listener, tmp_pat
     assert got['images'] == []
     assert cam.returncode == 0
     assert 'does not exist' in cam.log()
+
+
+def test_frames_are_stamped_at_their_capture_time(listener, face_video, tmp_path):
+    """A frame is capture_latency_s old when it is read: its stamp says when the face was, not when it
+    was published (the difference to the receipt time can only grow with transport)."""
+    node, executor, got = listener
+    received = []
+    node.create_subscription(Image, Topics.EYE_LEFT_IMAGE,
+                             lambda m: received.append((node.get_clock().now().nanoseconds, stamp_ns(m))),
+                             qos_profile_sensor_data)
+    with NodeProcess('emo_perception', 'eye_camera_node',
+                     {'eye': 'left', 'source': str(face_video), 'capture_latency_s': 0.25}, tmp_path) as cam:
+        assert spin_until(executor, lambda: len(received) >= 10, timeout_s=30.0), cam.log()[-2000:]
+    age_ms = np.array([(now - stamp) / 1e6 for now, stamp in received])
+    assert (age_ms >= 250.0).all(), age_ms

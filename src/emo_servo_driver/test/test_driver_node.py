@@ -124,6 +124,24 @@ def test_a_missing_port_fails_configure_clearly_and_shuts_down_cleanly(ros_conte
         driver.destroy_node()
 
 
+def _profiles(driver):
+    """(Profile Velocity, Profile Acceleration) registers of every simulated servo, in head order."""
+    return np.array([[driver.sim.servos[i]._get('profile_velocity'), driver.sim.servos[i]._get('profile_acceleration')]
+                     for i in driver.sim.order])
+
+
+def test_configure_writes_every_servos_profile(rig):
+    from emo_servo_driver.control_table import PROFILE_ACCELERATION_TICKS_S2, PROFILE_VELOCITY_TICKS_S
+    driver = rig[0]
+    head = driver.head
+    written = _profiles(driver)
+    assert (written > 0).all()                                        # no servo left at the unlimited default
+    assert np.all(written[:, 0] * PROFILE_VELOCITY_TICKS_S <= head.max_velocity)
+    assert np.all(written[:, 0] * PROFILE_VELOCITY_TICKS_S > head.max_velocity - PROFILE_VELOCITY_TICKS_S)
+    accel = head.dynamics.max_acceleration
+    assert np.all(np.abs(written[:, 1] * PROFILE_ACCELERATION_TICKS_S2 - accel) < PROFILE_ACCELERATION_TICKS_S2)
+
+
 def test_a_serial_error_reopens_the_bus_without_a_jump(rig):
     driver, test, local, pub, got = rig
     c = driver.head.calm_commands
@@ -138,6 +156,7 @@ def test_a_serial_error_reopens_the_bus_without_a_jump(rig):
     # Restarted from where the servos were: each moved no faster than its speed limit since.
     assert driver.bus_errors >= 1 and 'reopen failed' not in driver.last_bus_error
     assert np.all(np.abs(driver.sim.positions() - before) <= driver.head.max_velocity * 1.2 * 0.6 + 5)
+    assert (_profiles(driver) > 0).all()                  # the profile is written again after the reconnect
 
 
 @pytest.mark.parametrize('write_on_command', [True, False])
