@@ -65,11 +65,14 @@ class Gaze:
 
 
 def face_center(image_xy, width: int, height: int):
-    """Normalized (x, y) of a face's landmark centroid in its image, or None."""
-    if image_xy is None or len(image_xy) == 0 or width <= 0 or height <= 0:
+    """Normalized (x, y) of a face's landmark centroid in its image, or None for anything that is not
+    one (an odd number of values, non-finite points, no image size, a centre far outside the image)."""
+    if image_xy is None or len(image_xy) == 0 or len(image_xy) % 2 or width <= 0 or height <= 0:
         return None
     pts = np.asarray(image_xy, dtype=np.float64).reshape(-1, 2)
     if not np.isfinite(pts).all():
         return None
-    c = pts.mean(axis=0)
-    return (c[0] / width, c[1] / height)
+    c = pts.mean(axis=0) / np.array([width, height], dtype=np.float64)
+    if not (np.isfinite(c).all() and np.all(np.abs(c - 0.5) <= 1.0)):   # a face is in its image, or at its edge
+        return None
+    return (float(c[0]), float(c[1]))

@@ -124,6 +124,19 @@ def test_a_missing_port_fails_configure_clearly_and_shuts_down_cleanly(ros_conte
         driver.destroy_node()
 
 
+def test_a_malformed_face_message_does_not_stop_the_driver(rig):
+    """An odd-length image_xy once raised in gaze and killed the driver."""
+    from emo_msgs.msg import FaceLandmarks
+    driver, test, local, pub, got = rig
+    faces = test.create_publisher(FaceLandmarks, Topics.FACE_LANDMARKS, 10)
+    assert spin_until(local, lambda: faces.get_subscription_count() > 0, timeout_s=10.0)
+    for values in ([1.0, 2.0, 3.0], [float('nan')] * 4, [1e30] * 226):
+        faces.publish(FaceLandmarks(face_detected=True, image_width=640, image_height=480, image_xy=values))
+    n = len(got['joints'])
+    assert spin_until(local, lambda: len(got['joints']) > n + 20, timeout_s=10.0)   # still driving
+    assert driver.face is None                                                     # none of them is a face
+
+
 def _profiles(driver):
     """(Profile Velocity, Profile Acceleration) registers of every simulated servo, in head order."""
     return np.array([[driver.sim.servos[i]._get('profile_velocity'), driver.sim.servos[i]._get('profile_acceleration')]
