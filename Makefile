@@ -12,6 +12,8 @@ ENV := source $(ROOT)/tools/env.sh
 COLCON_BUILD := colcon build --base-paths src --event-handlers console_direct- summary+
 
 .PHONY: setup build test bench demo evaluate lock clean
+# The simulated plant of `make demo`: real (as slow as a real head) | ideal (instant).
+PLANT ?= real
 # Real faces for `make evaluate` (not part of a clone; ONSETS=DIR to use another corpus).
 ONSETS ?= ../shared/data/real_onsets
 
@@ -34,7 +36,7 @@ evaluate: export ROS_DOMAIN_ID ?= 43
 # The main job: coexpression vs mimicry on the demo camera, simulated servos and head.
 demo: build
 	$(ENV)
-	python -m emo_bringup.demo --out demo_out
+	python -m emo_bringup.demo --out demo_out --plant $(PLANT)
 
 # Anticipation on real faces, leave-person-out: prints both protocols, writes results/anticipation.json.
 evaluate: build
