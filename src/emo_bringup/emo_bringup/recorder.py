@@ -6,25 +6,27 @@
 
 The bag is a real rosbag2 bag (metadata.yaml, MCAP with the message
 definitions and the offered QoS), so `ros2 bag info/play`, the `mcap` tools,
-Foxglove and emo_prediction's dataset builder open it. With ROS 2 installed,
+Foxglove and emo_prediction's dataset builder open it. Each chunk carries the
+CRC of its records (rosbags alone writes none), so a damaged bag is found when
+it is read (emo_prediction.bag_reading). With ROS 2 installed,
 `ros2 bag record -s mcap` records the same topics (record.launch.py).
 """
 import pathlib
+import struct
 import threading
+import zlib
 
 from rclpy.qos import QoSProfile
 
 
 class BagRecorder:
     def __init__(self, node, path, topics: dict, qos: QoSProfile = None):
-        from rosbags.rosbag2 import StoragePlugin, Writer
-
         from emo_prediction.bag_reading import emo_typestore
         self.path = pathlib.Path(path)
         if self.path.exists():
             raise FileExistsError(f'{self.path} exists: a bag is never overwritten')
         self.store = emo_typestore()
-        self.writer = Writer(self.path, version=9, storage_plugin=StoragePlugin.MCAP)
+        self.writer = mcap_bag_writer(self.path)
         self.writer.open()
         self.lock = threading.Lock()
         self.counts = {}
@@ -51,6 +53,28 @@ class BagRecorder:
                 self.writer.close()
                 self.writer = None
         return dict(self.counts)
+
+
+def mcap_bag_writer(path):
+    """A rosbags Writer (rosbag2 version 9, MCAP storage) whose chunks carry the CRC of their records."""
+    from rosbags.rosbag2 import StoragePlugin, Writer
+    from rosbags.rosbag2.storage_mcap import McapWriter
+
+    class ChecksummedMcapWriter(McapWriter):
+        def close_chunk(self) -> None:
+            crc = zlib.crc32(self.chunk.bio.getvalue())
+            start = self.bio.tell()
+            super().close_chunk()
+            end = self.bio.tell()
+            # The chunk record: opcode (1), length (8), start and end time (16), uncompressed size (8), CRC (4).
+            self.bio.seek(start + 33)
+            self.bio.write(struct.pack('<I', crc))
+            self.bio.seek(end)
+
+    class ChecksummedWriter(Writer):
+        STORAGE_PLUGINS = {**Writer.STORAGE_PLUGINS, StoragePlugin.MCAP: ChecksummedMcapWriter}
+
+    return ChecksummedWriter(pathlib.Path(path), version=9, storage_plugin=StoragePlugin.MCAP)
 
 
 def _message_class(msgtype: str):

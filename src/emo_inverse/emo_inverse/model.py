@@ -59,7 +59,15 @@ def save_checkpoint(path, model: InverseModel, meta: dict) -> None:
 
 
 def load_checkpoint(path):
-    ckpt = torch.load(path, map_location='cpu', weights_only=False)
+    """(model in eval mode, meta) from a checkpoint written by save_checkpoint. Unpickled with torch's
+    weights-only unpickler: a file that would run code or build other objects is refused (ValueError)."""
+    import pickle
+    try:
+        ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as err:
+        reason = ' '.join(str(err).split('WeightsUnpickler error:', 1)[-1].split(' Please use', 1)[0].split())
+        raise ValueError(f'{path}: refused to load: not a plain weights checkpoint, unpickling it would '
+                         f'build or call other objects ({reason[:300]})') from err
     if not isinstance(ckpt, dict) or 'state_dict' not in ckpt or 'hidden' not in ckpt:
         raise ValueError(f'{path} is not an inverse-model checkpoint of emo_inverse')
     model = InverseModel(int(ckpt['hidden']))

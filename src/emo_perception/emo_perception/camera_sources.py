@@ -7,11 +7,14 @@
 `read()` returns None when no frame is to be had (device unplugged, end of a
 file that does not loop); the camera node then publishes nothing rather than
 a stale frame, and reopens the source after a while. Errors that make a source
-unusable raise `CameraSourceError` with the reason.
+unusable raise `CameraSourceError` with the reason. An unreadable image in a
+folder is skipped with a warning (`warn`, by default Python's warnings) and
+left out from then on.
 """
 import glob
 import os
 import pathlib
+import warnings
 
 import numpy as np
 
@@ -107,28 +110,46 @@ class VideoFileSource(FrameSource):
         self._cap.release()
 
 
+def _warn(text: str) -> None:
+    warnings.warn(text, RuntimeWarning, stacklevel=3)
+
+
 class ImageFolderSource(FrameSource):
-    """The images of a folder in name order, as frames."""
+    """The images of a folder in name order, as frames. An unreadable one is skipped with a warning
+    (`warn(text)`) and dropped from the list (`skipped`); none readable left is a CameraSourceError."""
     kind = 'folder'
 
-    def __init__(self, folder: str, width: int = 0, height: int = 0, loop: bool = True, fps: float = 30.0):
+    def __init__(self, folder: str, width: int = 0, height: int = 0, loop: bool = True, fps: float = 30.0,
+                 warn=None):
+        self.folder = folder
         self.paths = sorted(p for p in glob.glob(os.path.join(folder, '*')) if p.lower().endswith(IMAGE_SUFFIXES))
         if not self.paths:
             raise CameraSourceError(f'no images ({", ".join(IMAGE_SUFFIXES)}) in folder {folder}')
         self.fps, self.loop, self.width, self.height = fps or 30.0, loop, width, height
+        self.warn = warn or _warn
+        self.skipped = []
         self.frame_index = -1
 
     def read(self):
         import cv2
-        if self.frame_index + 1 >= len(self.paths):
-            if not self.loop:
-                return None
-            self.frame_index = -1
-        self.frame_index += 1
-        bgr = cv2.imread(self.paths[self.frame_index], cv2.IMREAD_COLOR)
-        if bgr is None:
-            raise CameraSourceError(f'cannot read image {self.paths[self.frame_index]}')
-        return _resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), self.width, self.height)
+        while self.paths:
+            if self.frame_index + 1 >= len(self.paths):
+                if not self.loop:
+                    return None
+                self.frame_index = -1
+            self.frame_index += 1
+            path = self.paths[self.frame_index]
+            try:
+                bgr = cv2.imread(path, cv2.IMREAD_COLOR)
+            except cv2.error:
+                bgr = None
+            if bgr is not None:
+                return _resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), self.width, self.height)
+            del self.paths[self.frame_index]
+            self.frame_index -= 1
+            self.skipped.append(path)
+            self.warn(f'skipping unreadable image {path} ({len(self.paths)} readable images left in the folder)')
+        raise CameraSourceError(f'no readable images in folder {self.folder} ({len(self.skipped)} unreadable)')
 
 
 class DemoSource(VideoFileSource):
@@ -142,8 +163,10 @@ class DemoSource(VideoFileSource):
         self.kind = 'demo'
 
 
-def open_source(spec: str, width: int = 0, height: int = 0, fps: float = 0.0, loop: bool = True) -> FrameSource:
-    """Open a source from its parameter string: 'demo', a device index or /dev path, a video file, a folder."""
+def open_source(spec: str, width: int = 0, height: int = 0, fps: float = 0.0, loop: bool = True,
+                warn=None) -> FrameSource:
+    """Open a source from its parameter string: 'demo', a device index or /dev path, a video file, a folder.
+    `warn(text)` receives a folder's warnings about unreadable images."""
     spec = str(spec).strip()
     if not spec:
         raise CameraSourceError('empty camera source; use demo, a device (0, /dev/video0), a video file or a folder')
@@ -153,7 +176,7 @@ def open_source(spec: str, width: int = 0, height: int = 0, fps: float = 0.0, lo
         return DeviceSource(spec, width, height, fps)
     path = pathlib.Path(spec).expanduser()
     if path.is_dir():
-        return ImageFolderSource(str(path), width, height, loop, fps)
+        return ImageFolderSource(str(path), width, height, loop, fps, warn)
     if path.is_file():
         return VideoFileSource(str(path), width, height, loop, fps)
     raise CameraSourceError(f'camera source {spec!r} is not demo, a device, an existing video file or a folder')

@@ -91,7 +91,8 @@ class EyeCameraNode(Node):
     def _open_source(self) -> None:
         p = self._params
         try:
-            self.source = open_source(p['source'], p['width'], p['height'], p['fps'], p['loop'])
+            self.source = open_source(p['source'], p['width'], p['height'], p['fps'], p['loop'],
+                                      warn=self.get_logger().warning)
             self.get_logger().info(f"eye {p['eye']}: {self.source.kind} source {p['source']!r} at {self.source.fps:.1f} fps")
             self.last_error = ''
         except CameraSourceError as err:
@@ -108,7 +109,15 @@ class EyeCameraNode(Node):
         if (not self.source.live and self.image_pub.get_subscription_count() == 0
                 and (self._params['wait_for_subscriber'] or not self._params['realtime'])):
             return  # a recording plays to a reader (pausing meanwhile) instead of dropping its frames
-        rgb = self.source.read()
+        try:
+            rgb = self.source.read()
+        except CameraSourceError as err:  # e.g. a folder with no readable image left: reopen it later
+            self.last_error = str(err)
+            self.get_logger().error(f'{err}; retrying every {self._params["retry_period_s"]} s', throttle_duration_sec=10.0)
+            self.source.close()
+            self.source = None
+            self._next_open = self.get_clock().now() + Duration(seconds=self._params['retry_period_s'])
+            return
         if rgb is None:
             if self.source.live:
                 self.last_error = f'camera {self._params["source"]} stopped delivering frames'

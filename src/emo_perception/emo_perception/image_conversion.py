@@ -17,28 +17,35 @@ ENCODINGS = {
 
 
 class ImageConversionError(ValueError):
-    """The message cannot be read as an image (unknown encoding, wrong size, empty)."""
+    """The message cannot be read as an image (unknown encoding, wrong size, empty). `kind` names the
+    problem from a fixed set (encoding, empty, step, size, array), e.g. to throttle reports per kind."""
+
+    def __init__(self, message: str, kind: str = 'other'):
+        super().__init__(message)
+        self.kind = kind
 
 
 def image_to_array(msg) -> np.ndarray:
     """The pixels of a sensor_msgs/Image as (H, W) or (H, W, C), in the message's own encoding."""
     if msg.encoding not in ENCODINGS:
         raise ImageConversionError(
-            f'unsupported encoding {msg.encoding!r} (supported: {", ".join(sorted(ENCODINGS))})')
+            f'unsupported encoding {msg.encoding!r} (supported: {", ".join(sorted(ENCODINGS))})', 'encoding')
     channels, dtype = ENCODINGS[msg.encoding]
     height, width, step = int(msg.height), int(msg.width), int(msg.step)
     if height == 0 or width == 0:
-        raise ImageConversionError(f'empty image ({width}x{height})')
+        raise ImageConversionError(f'empty image ({width}x{height})', 'empty')
     row_bytes = width * channels * np.dtype(dtype).itemsize
     if step < row_bytes:
-        raise ImageConversionError(f'step {step} is smaller than a row of {width} {msg.encoding} pixels ({row_bytes} bytes)')
+        raise ImageConversionError(
+            f'step {step} is smaller than a row of {width} {msg.encoding} pixels ({row_bytes} bytes)', 'step')
     try:
         data = np.frombuffer(msg.data, dtype=np.uint8)  # array.array, bytes: no copy
     except TypeError:
         data = np.asarray(msg.data, dtype=np.uint8)     # a plain list
     if data.size < step * (height - 1) + row_bytes:
         raise ImageConversionError(
-            f'data has {data.size} bytes, a {width}x{height} {msg.encoding} image with step {step} needs {step * height}')
+            f'data has {data.size} bytes, a {width}x{height} {msg.encoding} image with step {step} needs {step * height}',
+            'size')
     rows = np.lib.stride_tricks.as_strided(data, shape=(height, row_bytes), strides=(step, 1))
     pixels = np.ascontiguousarray(rows).view(dtype)
     if np.dtype(dtype).itemsize > 1:
@@ -67,13 +74,14 @@ def array_to_image(array: np.ndarray, encoding: str, header=None):
     """A numpy image as a sensor_msgs/Image with packed rows (step = width * pixel bytes)."""
     from sensor_msgs.msg import Image
     if encoding not in ENCODINGS:
-        raise ImageConversionError(f'unsupported encoding {encoding!r}')
+        raise ImageConversionError(f'unsupported encoding {encoding!r}', 'encoding')
     channels, dtype = ENCODINGS[encoding]
     array = np.asarray(array)
     shape_ok = array.ndim == 2 if channels == 1 else (array.ndim == 3 and array.shape[2] == channels)
     if not shape_ok or array.dtype != dtype:
         raise ImageConversionError(
-            f'{encoding} needs a {dtype.__name__} array with {channels} channel(s), got {array.dtype} {array.shape}')
+            f'{encoding} needs a {dtype.__name__} array with {channels} channel(s), got {array.dtype} {array.shape}',
+            'array')
     msg = Image()
     if header is not None:
         msg.header = header

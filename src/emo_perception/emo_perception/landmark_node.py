@@ -19,7 +19,7 @@ from rcl_interfaces.msg import ParameterDescriptor
 from rclpy._rclpy_pybind11 import RCLError
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, qos_profile_sensor_data
+from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import Image
 from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
@@ -31,6 +31,10 @@ from emo_perception.messages import face_landmarks_msg
 from emo_perception.visualization import annotate, face_markers
 
 IMAGE_TOPICS = {'left': Topics.EYE_LEFT_IMAGE, 'right': Topics.EYE_RIGHT_IMAGE}
+# Keep last 1, best effort: a late frame is dropped rather than queued, which keeps latency low
+# (qos_profile_sensor_data, which the camera publishes with, keeps 5).
+IMAGE_QOS = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=1, reliability=ReliabilityPolicy.BEST_EFFORT,
+                       durability=DurabilityPolicy.VOLATILE)
 
 
 class LandmarkNode(Node):
@@ -59,8 +63,7 @@ class LandmarkNode(Node):
         self.debug_pub = self.create_publisher(Image, Topics.FACE_DEBUG_IMAGE, qos_profile_sensor_data) \
             if self.publish_debug else None
         self.diag_pub = self.create_publisher(DiagnosticArray, Topics.DIAGNOSTICS, 10)
-        # Depth 1, best effort: a late frame is dropped rather than queued, which keeps latency low.
-        self.create_subscription(Image, IMAGE_TOPICS[eye], self.on_image, qos_profile_sensor_data)
+        self.image_sub = self.create_subscription(Image, IMAGE_TOPICS[eye], self.on_image, IMAGE_QOS)
         self.create_timer(1.0, self.publish_diagnostics)
 
         self.process_ms = deque(maxlen=300)
@@ -76,11 +79,10 @@ class LandmarkNode(Node):
         except ImageConversionError as err:
             self.bad_images += 1
             self.last_error = f'unusable image: {err}'
-            # Throttled per kind of problem, so each distinct fault is reported.
-            kind = str(err).split(' ')[0:2]
+            # Throttled per kind of problem (a fixed set), so each distinct fault is reported.
             now = time.monotonic()
-            if now - self._last_logged.get(tuple(kind), -1e9) > 5.0:
-                self._last_logged[tuple(kind)] = now
+            if now - self._last_logged.get(err.kind, -1e9) > 5.0:
+                self._last_logged[err.kind] = now
                 self.get_logger().error(self.last_error)
             return
         meshes = self.tracker.process(rgb)

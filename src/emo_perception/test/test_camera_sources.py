@@ -62,3 +62,37 @@ def test_a_file_that_is_not_a_video_is_refused(tmp_path):
     bad.write_bytes(b'\x00not a video' * 10)
     with pytest.raises(CameraSourceError, match='cannot decode'):
         open_source(str(bad))
+
+
+def unreadable_folder(tmp_path):
+    """Two good frames (values 0 and 100) around a file of garbage and an empty file, all named as images."""
+    import cv2
+    cv2.imwrite(str(tmp_path / 'frame_0.png'), np.full((10, 12, 3), 0, np.uint8))
+    (tmp_path / 'frame_1.png').write_bytes(b'\x89PNG not really' + bytes(range(256)))
+    (tmp_path / 'frame_2.jpg').write_bytes(b'')
+    cv2.imwrite(str(tmp_path / 'frame_3.png'), np.full((10, 12, 3), 100, np.uint8))
+    return tmp_path
+
+
+def test_a_folder_skips_unreadable_images_with_a_warning(tmp_path):
+    warned = []
+    source = open_source(str(unreadable_folder(tmp_path)), loop=False, warn=warned.append)
+    assert [int(source.read()[0, 0, 0]) for _ in range(2)] == [0, 100]
+    assert source.read() is None
+    assert len(warned) == 2 and 'frame_1.png' in warned[0] and 'frame_2.jpg' in warned[1]
+    assert all('skipping unreadable image' in w for w in warned)
+
+
+def test_a_looping_folder_warns_about_each_unreadable_image_once(tmp_path):
+    source = ImageFolderSource(str(unreadable_folder(tmp_path)), loop=True)
+    with pytest.warns(RuntimeWarning, match='skipping unreadable image') as record:
+        values = [int(source.read()[0, 0, 0]) for _ in range(6)]
+    assert values == [0, 100] * 3
+    assert len(record) == 2 and len(source.skipped) == 2
+
+
+def test_a_folder_with_no_readable_image_left_is_an_error(tmp_path):
+    (tmp_path / 'a.png').write_bytes(b'garbage')
+    source = ImageFolderSource(str(tmp_path))
+    with pytest.raises(CameraSourceError, match='no readable images in folder'), pytest.warns(RuntimeWarning):
+        source.read()

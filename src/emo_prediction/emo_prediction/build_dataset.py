@@ -9,7 +9,9 @@ Sources (any mix):
   participant is the sub-folder a video sits in, else the file name up to the
   first '_' or '-'. Faces are found with emo_perception's face mesh.
 - --bags PATH: rosbag2 recordings (MCAP or SQLite, from `ros2 bag record` or the
-  emo_bringup recorder) of /emo/face/landmarks; one participant per bag.
+  emo_bringup recorder) of /emo/face/landmarks; one participant per bag. A damaged
+  bag is an error (--skip-corrupt skips its damaged chunks); so are unset (zero) or
+  repeated header stamps, which the frame rate is taken from.
 - --arrays FILE: .npz with `face_xy` (frames, 113, 2) or 468-point MediaPipe
   `landmarks` (frames, 468, 3, normalized) with `width`, `height`; and `fps`;
   optional `participant`.
@@ -62,19 +64,42 @@ def video_face_xy(path: pathlib.Path):
     return np.array(faces, np.float32).reshape(-1, 113, 2), fps
 
 
-def bag_face_xy(path: pathlib.Path, topic: str = '/emo/face/landmarks'):
-    """(face_xy, fps) of the FaceLandmarks in a rosbag2 recording (time order; NaN without a face)."""
-    from emo_prediction.bag_reading import read_face_landmarks
-    stamps, faces = read_face_landmarks(path, topic)
+def bag_face_xy(path: pathlib.Path, topic: str = '/emo/face/landmarks', skip_corrupt: bool = False):
+    """(face_xy, fps) of the FaceLandmarks in a rosbag2 recording (time order; NaN without a face).
+
+    The frame rate comes from the header stamps, which must be set and increasing: zero (unset) or
+    repeated stamps are a ValueError. With skip_corrupt, damaged chunks of the bag are skipped (and said).
+    """
+    from emo_prediction.bag_reading import BagReport, read_face_landmarks
+    report = BagReport()
+    stamps, faces = read_face_landmarks(path, topic, skip_corrupt, report)
+    if report.corrupt:
+        print(f'{path}: skipped {len(report.corrupt)} corrupted spans ({report.skipped} {topic} messages)')
     if len(stamps) < 2:
         raise ValueError(f'{path}: fewer than 2 {topic} messages')
-    fps = float(1.0 / np.median(np.diff(stamps)))
-    return faces, fps
+    check_stamps(stamps, f'{path} ({topic} header stamps)')
+    return faces, float(1.0 / np.median(np.diff(stamps)))
+
+
+def check_stamps(stamps: np.ndarray, what: str) -> None:
+    """Stamps in s must be positive, finite and strictly increasing in time order (the frame rate comes from them)."""
+    stamps = np.asarray(stamps, np.float64)
+    bad = ~np.isfinite(stamps) | (stamps <= 0.0)
+    if bad.any():
+        raise ValueError(f'{what}: {int(bad.sum())} of {len(stamps)} stamps are zero, negative or not finite '
+                         f'(first at message {int(np.argmax(bad))}): the header stamps were not set')
+    steps = np.diff(stamps)
+    if (steps <= 0.0).any():
+        i = int(np.argmax(steps <= 0.0))
+        raise ValueError(f'{what}: stamps must increase, but {int((steps <= 0.0).sum())} do not '
+                         f'(first: message {i + 1} at {stamps[i + 1]:.9f} s after {stamps[i]:.9f} s)')
 
 
 def array_face_xy(path: pathlib.Path):
     with np.load(path, allow_pickle=False) as f:
         fps = float(f['fps']) if 'fps' in f.files else 30.0
+        if not (np.isfinite(fps) and fps > 0):
+            raise ValueError(f'{path}: fps must be a positive number, got {fps}')
         participant = str(f['participant']) if 'participant' in f.files else path.stem
         if 'face_xy' in f.files:
             face = np.asarray(f['face_xy'], np.float32)
@@ -107,7 +132,7 @@ def collect(args):
             face, fps = video_face_xy(path)
             yield face, fps, participant_of(path, root), str(path.relative_to(root)), ''
     for bag in args.bags or []:
-        face, fps = bag_face_xy(pathlib.Path(bag))
+        face, fps = bag_face_xy(pathlib.Path(bag), skip_corrupt=args.skip_corrupt)
         for start, clip in cut_onsets(face, fps):
             yield clip, fps, pathlib.Path(bag).name, f'{pathlib.Path(bag).name}@{start}', ''
     for arr in args.arrays or []:
@@ -142,6 +167,8 @@ def main(argv=None) -> int:
     parser.add_argument('--videos', type=pathlib.Path)
     parser.add_argument('--bags', nargs='+')
     parser.add_argument('--arrays', nargs='+')
+    parser.add_argument('--skip-corrupt', action='store_true',
+                        help='skip damaged chunks of bags (and say how many messages were lost) instead of failing')
     parser.add_argument('--synthetic', type=int, default=0)
     parser.add_argument('--people', type=int, default=60)
     parser.add_argument('--seed', type=int, default=0)

@@ -102,9 +102,34 @@ def save_checkpoint(path, model: PredictiveModel, meta: dict, forecaster=None, f
     torch.save(ckpt, path)
 
 
+def _numpy_array_globals():
+    """What unpickling a plain numpy array (or scalar) needs: no code, only array reconstruction."""
+    try:
+        from numpy._core import multiarray
+    except ImportError:  # numpy 1.x
+        from numpy.core import multiarray
+    numeric = [type(np.dtype(code)) for code in '?bBhHiIlLqQefdgFDG']  # not object arrays
+    return [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype, *numeric]
+
+
+def read_checkpoint(path):
+    """A checkpoint's contents, unpickled with torch's weights-only unpickler (tensors, plain Python
+    containers and numbers, numpy arrays): a file that would run code or build other objects is refused
+    with a ValueError, so model paths taken from parameters cannot run code."""
+    import pickle
+    try:
+        with torch.serialization.safe_globals(_numpy_array_globals()):
+            return torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as err:
+        # torch's message: what was refused, after advice to load unsafely or to allowlist it (neither applies)
+        reason = str(err).split('WeightsUnpickler error:', 1)[-1].split(' Please use', 1)[0]
+        raise ValueError(f'{path}: refused to load: not a plain weights checkpoint, unpickling it would '
+                         f'build or call other objects ({" ".join(reason.split())[:300]})') from err
+
+
 def load_checkpoint(path):
     """(model in eval mode, meta) from a checkpoint written by save_checkpoint."""
-    ckpt = torch.load(path, map_location='cpu', weights_only=False)
+    ckpt = read_checkpoint(path)
     if not isinstance(ckpt, dict) or 'state_dict' not in ckpt or 'hidden' not in ckpt:
         raise ValueError(f'{path} is not a predictive-model checkpoint of emo_prediction')
     model = PredictiveModel(hidden=int(ckpt['hidden']))
@@ -116,7 +141,7 @@ def load_checkpoint(path):
 def load_forecaster(path, **kwargs):
     """(forecaster, its meta) saved with the checkpoint, or (None, {}) if it has none."""
     from emo_prediction.forecast_model import forecaster_from
-    ckpt = torch.load(path, map_location='cpu', weights_only=False)
+    ckpt = read_checkpoint(path)
     entry = ckpt.get('forecaster') if isinstance(ckpt, dict) else None
     if not entry:
         return None, {}
