@@ -9,8 +9,18 @@ face (estimated online from /emo/face/landmarks), scaled by K, limited by the
 robot's range of motion, added to the robot's rest face — and the inverse
 model turns it into MotorCommands. header.stamp is carried over from the
 source (latency tracing).
+
+The rest face is the median of the person's calm faces (RestFaceEstimator): it
+settles on the calm face once calm faces come, starts anew after no face for
+`rest_face_forget_s`, and on `~/reset_rest_face` (std_srvs/Trigger). No message
+can stop the node (issue 13): a face that is malformed or no plausible face
+(emo_perception.message_checks) is never learned nor commanded, a face to
+command whose stamp is negative or out of range, or not after the newest one
+commanded (stale), is skipped; each is counted in /diagnostics and logged
+(throttled). An unset (zero) stamp is accepted: the node needs no time from it.
 """
 import time
+import traceback
 from collections import deque
 
 import numpy as np
@@ -22,10 +32,12 @@ from rclpy._rclpy_pybind11 import RCLError
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from std_msgs.msg import Header
+from std_srvs.srv import Trigger
 
 from emo_inverse import babbling
 from emo_inverse.model import FastInverse, load_checkpoint
 from emo_inverse.normalization import Normalizer, RestFaceEstimator
+from emo_perception.message_checks import IMPLAUSIBLE, MALFORMED, Rejections, StampOrder, check_face, stamp_problem
 
 
 def default_path(name: str) -> str:
@@ -40,53 +52,92 @@ class InverseNode(Node):
                 ('source', 'anticipated', "'anticipated' (AnticipatedFace) or 'landmarks' (FaceLandmarks: mimic directly)"),
                 ('model_path', '', 'inverse model checkpoint; empty = the shipped one for the simulated Emo head'),
                 ('babbling_path', '', "babbling dataset that calibrates the normalization (robot rest face and range)"),
-                ('k', 1.0, 'scale of the human-to-robot landmark displacement (the paper K)')]:
+                ('k', 1.0, 'scale of the human-to-robot landmark displacement (the paper K)'),
+                ('rest_face_window_s', 30.0, "the person's rest face: the median of their calm faces of this long"),
+                ('rest_face_forget_s', 10.0, 'no face for this long: the rest face is estimated anew (a new person)')]:
             self.declare_parameter(name, value, ParameterDescriptor(description=text))
-        p = {n: self.get_parameter(n).value for n in ('source', 'model_path', 'babbling_path', 'k')}
+        p = {n: self.get_parameter(n).value for n in ('source', 'model_path', 'babbling_path', 'k',
+                                                      'rest_face_window_s', 'rest_face_forget_s')}
         if p['source'] not in ('anticipated', 'landmarks'):
             raise ValueError(f"parameter source must be 'anticipated' or 'landmarks', got {p['source']!r}")
         model, _ = load_checkpoint(p['model_path'] or default_path('inverse_default.pt'))
         self.inverse = FastInverse(model)
         self.normalizer = Normalizer.from_babbling(babbling.load(p['babbling_path'] or default_path('babble_default.npz')),
                                                    k=p['k'])
-        self.rest = RestFaceEstimator()
+        self.rest = RestFaceEstimator(window_s=p['rest_face_window_s'], forget_s=p['rest_face_forget_s'])
         self.source = p['source']
+        self.order = StampOrder()
         self.pub = self.create_publisher(MotorCommands, Topics.MOTOR_COMMANDS, 10)
         self.diag_pub = self.create_publisher(DiagnosticArray, Topics.DIAGNOSTICS, 10)
         self.create_subscription(FaceLandmarks, Topics.FACE_LANDMARKS, self.on_landmarks, 10)
         if self.source == 'anticipated':
             self.create_subscription(AnticipatedFace, Topics.FACE_ANTICIPATED, self.on_anticipated, 10)
+        self.create_service(Trigger, '~/reset_rest_face', self.on_reset_rest_face)
         self.create_timer(1.0, self.publish_diagnostics)
-        self.published = self.malformed = 0
-        self.last_error = ''
-        self._last_logged = 0.0
+        self.published = self.rest_resets = 0
+        self.rejections = Rejections()    # messages skipped: malformed or implausible face, bad or stale stamp, error
         self.step_ms = deque(maxlen=300)
 
+    def _reject(self, kind: str, text: str) -> None:
+        """Count a skipped message and say why (logged at most every 5 s; the latest in /diagnostics)."""
+        if self.rejections.add(kind, text):
+            self.get_logger().error(f'{text} ({self.rejections.total} messages skipped so far)')
+
+    def _guarded(self, handle, msg, what: str) -> None:
+        try:
+            handle(msg)
+        except Exception as err:  # the last guard: a message the checks did not foresee must not end the node
+            self._reject('error', f'{type(err).__name__} on a {what} message: {err}; ignored\n'
+                                  f'{traceback.format_exc()}')
+
     def _face(self, values, what: str):
-        face = np.asarray(values, dtype=np.float32)
-        if face.size != 226 or not np.isfinite(face).all():
-            self.malformed += 1
-            self.last_error = f'malformed {what}: {face.size} face_xy values (need 226) or non-finite; ignored'
-            if time.monotonic() - self._last_logged > 5.0:
-                self._last_logged = time.monotonic()
-                self.get_logger().error(self.last_error)
+        check = check_face(values)
+        if check.face is None:
+            self._reject(check.kind, f'{check.kind} {what}: {check.why}; ignored')
             return None
-        return face.reshape(113, 2)
+        return check.face.astype(np.float32)
+
+    def _commandable(self, header: Header, what: str) -> bool:
+        """Whether a face with this header may be commanded: its stamp usable and after the newest commanded."""
+        problem = stamp_problem(header.stamp, allow_zero=True)
+        if problem:
+            self._reject('bad_stamp', f'{what} with an unusable stamp: {problem}; ignored')
+            return False
+        t = header.stamp.sec + header.stamp.nanosec * 1e-9
+        if t > 0.0 and self.order.check(t) == StampOrder.STALE:
+            self._reject('stale', f'stale {what}: stamped {t:.3f}, not after the newest commanded '
+                                  f'({self.order.newest:.3f}); ignored')
+            return False
+        return True
 
     def on_landmarks(self, msg: FaceLandmarks) -> None:
+        self._guarded(self._on_landmarks, msg, 'FaceLandmarks')
+
+    def _on_landmarks(self, msg: FaceLandmarks) -> None:
         if not msg.face_detected:
             return
         face = self._face(msg.face_xy, 'FaceLandmarks')
         if face is None:
             return
-        self.rest.update(face)
-        if self.source == 'landmarks':
+        self.rest.update(face, self.get_clock().now().nanoseconds * 1e-9)    # arrival time: stamps may be unset
+        if self.source == 'landmarks' and self._commandable(msg.header, 'FaceLandmarks'):
             self.command(face, msg.header)
 
     def on_anticipated(self, msg: AnticipatedFace) -> None:
+        self._guarded(self._on_anticipated, msg, 'AnticipatedFace')
+
+    def _on_anticipated(self, msg: AnticipatedFace) -> None:
         face = self._face(msg.face_xy, 'AnticipatedFace')
-        if face is not None:
+        if face is not None and self._commandable(msg.header, 'AnticipatedFace'):
             self.command(face, msg.header)
+
+    def on_reset_rest_face(self, request, response):
+        self.rest.reset()
+        self.rest_resets += 1
+        response.success = True
+        response.message = f'rest face forgotten: the next {self.rest.init} faces make a new one'
+        self.get_logger().info(response.message)
+        return response
 
     def command(self, face: np.ndarray, header: Header) -> None:
         if self.rest.rest is None:
@@ -94,22 +145,31 @@ class InverseNode(Node):
         t0 = time.perf_counter()
         robot_face = self.normalizer(face, self.rest.rest)
         commands = self.inverse.predict(robot_face)
-        self.pub.publish(MotorCommands(header=header, commands=commands.astype(np.float32).tolist()))
+        if not np.isfinite(commands).all():
+            self._reject('error', 'the self-model gave non-finite commands; not published')
+            return
+        commands = np.clip(commands, 0.0, 1.0).astype(np.float32)
+        self.pub.publish(MotorCommands(header=header, commands=commands.tolist()))
         self.published += 1
         self.step_ms.append((time.perf_counter() - t0) * 1e3)
 
     def publish_diagnostics(self) -> None:
         st = DiagnosticStatus(name=f'{self.get_name()}: self-model', hardware_id='inverse model')
-        if self.malformed and self.last_error:
-            st.level, st.message = DiagnosticStatus.WARN, self.last_error
+        if self.rejections.recent():
+            st.level = DiagnosticStatus.ERROR if self.rejections.latest_kind == 'error' else DiagnosticStatus.WARN
+            st.message = self.rejections.summary('messages')
         elif self.rest.rest is None:
             st.level, st.message = DiagnosticStatus.WARN, 'waiting for a face to learn its rest pose'
         else:
             st.level, st.message = DiagnosticStatus.OK, f'commanding from {self.source}'
         step = np.array(self.step_ms) if self.step_ms else np.array([np.nan])
-        st.values = [KeyValue(key='commands_published', value=str(self.published)),
-                     KeyValue(key='malformed', value=str(self.malformed)),
-                     KeyValue(key='step_ms_p99', value=f'{np.percentile(step, 99):.3f}')]
+        n = self.rejections.counts
+        values = {'commands_published': self.published, 'malformed': n[MALFORMED], 'implausible': n[IMPLAUSIBLE],
+                  'bad_stamps': n['bad_stamp'], 'stale': n['stale'], 'callback_errors': n['error'],
+                  'rest_face': 'none' if self.rest.rest is None else f'median of {self.rest.samples} faces',
+                  'rest_face_restarts': self.rest.resets,
+                  'rest_face_resets': self.rest_resets, 'step_ms_p99': f'{np.percentile(step, 99):.3f}'}
+        st.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
         self.diag_pub.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()), status=[st]))
 
 

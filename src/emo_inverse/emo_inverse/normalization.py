@@ -11,9 +11,13 @@ each coordinate over the babbling dataset), added to the robot's rest face.
 R_min - R_s. K is applied before the limit here, so no landmark ever asks for
 more than the robot can do.)
 """
+from collections import deque
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
+
+from emo_perception.message_checks import check_face
 
 
 @dataclass
@@ -38,28 +42,79 @@ class Normalizer:
 
 
 class RestFaceEstimator:
-    """The person's rest face, estimated online: a slow average of faces near it.
+    """The person's rest face, estimated online and robustly: the median of their calm faces.
 
-    Starts from the first `init` faces; afterwards a face within `calm_distance`
-    (mean landmark distance) of the estimate pulls it by `alpha`, so an
-    expression does not drag the rest face along but a slow drift (or a new
-    person) does, eventually.
+        est = RestFaceEstimator()
+        est.update(face_xy, t)       # every observed face, t in seconds; returns the estimate (None at first)
+        est.rest                     # (113, 2) or None
+        est.reset()                  # forget it: the next faces make a new one
+
+    The first estimate is the median of the first `init` faces (the paper takes the mean of 5).
+    From then on, faces are sampled into a window (`sample_hz`, the last `window_s` seconds), and the
+    estimate is the per-coordinate median of the window's calm faces: those within `calm_distance`
+    (mean landmark distance) of the median of all of them. So the face the person shows most of the time
+    is their rest face: expressions, which come and go, and tracker glitches do not count, a slow drift is
+    followed, and someone who starts while smiling is measured against their calm face as soon as calm
+    faces outnumber the smile in the window (a held expression that outlasts the calm faces in the
+    window is taken for the rest face, the limit of this rule). A face that is no plausible face-frame
+    face (emo_perception.message_checks: wrong size, non-finite, far outside the frame) is rejected and
+    counted in `rejected`, never learned. No face for `forget_s` (a new person, perhaps) or time running
+    backwards (a clock reset) starts anew, counted in `resets`. Without t, each face is one sample.
     """
 
-    def __init__(self, init: int = 5, alpha: float = 0.02, calm_distance: float = 0.02):
-        self.init, self.alpha, self.calm_distance = init, alpha, calm_distance
-        self.faces = []
-        self.rest = None
-
-    def update(self, face: np.ndarray) -> np.ndarray:
-        face = np.asarray(face, np.float32).reshape(113, 2)
-        if self.rest is None:
-            self.faces.append(face)
-            self.rest = np.mean(self.faces, axis=0) if len(self.faces) >= self.init else None
-            return face if self.rest is None else self.rest
-        if np.linalg.norm(face - self.rest, axis=1).mean() < self.calm_distance:
-            self.rest += self.alpha * (face - self.rest)
-        return self.rest
+    def __init__(self, init: int = 5, calm_distance: float = 0.02, window_s: float = 30.0, sample_hz: float = 5.0,
+                 forget_s: float = 10.0):
+        self.init, self.calm_distance = max(1, int(init)), calm_distance
+        self.window_s, self.period, self.forget_s = window_s, 1.0 / sample_hz, forget_s
+        self.rejected = self.resets = 0
+        self._count = 0
+        self.reset()
 
     def reset(self) -> None:
-        self.faces, self.rest = [], None
+        """Forget the rest face: the next `init` faces make a new one."""
+        self.rest = None
+        self._first = []
+        self._times, self._faces = deque(), deque()
+        self._last_t = None
+
+    @property
+    def samples(self) -> int:
+        """Faces in the window the estimate is the median of."""
+        return len(self._faces)
+
+    def update(self, face, t: float = None) -> Optional[np.ndarray]:
+        if t is None:
+            t, self._count = self._count * self.period, self._count + 1
+        try:
+            t = float(t)
+        except (TypeError, ValueError):
+            t = float('nan')
+        if not np.isfinite(t):
+            return self.rest
+        face = check_face(face).face
+        if face is None:
+            self.rejected += 1
+            return self.rest
+        if self._last_t is not None and not 0.0 <= t - self._last_t <= self.forget_s:
+            self.reset()          # lost for a while, or the clock went back: whoever this is, start anew
+            self.resets += 1
+        self._last_t = t
+        if self.rest is None and len(self._first) < self.init:
+            self._first.append(face)
+            if len(self._first) == self.init:
+                self.rest = self._robust_median(np.stack(self._first))
+        if not self._times or t - self._times[-1] >= self.period:
+            self._times.append(t)
+            self._faces.append(face)
+            while t - self._times[0] > self.window_s:
+                self._times.popleft()
+                self._faces.popleft()
+            if self.rest is not None and len(self._faces) >= self.init:
+                self.rest = self._robust_median(np.stack(self._faces))
+        return self.rest
+
+    def _robust_median(self, faces: np.ndarray) -> np.ndarray:
+        """Median of the faces near the median of all of them (all of them when too few are)."""
+        center = np.median(faces, axis=0)
+        calm = faces[np.linalg.norm(faces - center, axis=2).mean(axis=1) < self.calm_distance]
+        return (np.median(calm, axis=0) if len(calm) >= max(1, len(faces) // 2) else center).astype(np.float32)

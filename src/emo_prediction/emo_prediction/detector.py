@@ -45,6 +45,8 @@ from typing import Optional
 import numpy as np
 from scipy.signal import savgol_coeffs
 
+from emo_perception.message_checks import check_face
+
 # Rows of the 113-point model order that are eyelid points (weight reduced: blinks).
 EYELID_VERTICES = (246, 161, 160, 159, 158, 157, 173, 466, 388, 387, 386, 385, 384, 398,
                    7, 163, 144, 145, 153, 154, 155, 249, 390, 373, 374, 380, 381, 382)
@@ -282,8 +284,10 @@ class OnsetDetector:
             if self._last_time is not None and t - self._last_time > self.p.max_gap_s:
                 self.reset()
             return None
-        face_xy = np.asarray(face_xy, dtype=np.float64).reshape(113, 2)
-        if not np.isfinite(face_xy).all():
+        # No face at all (wrong size, non-finite, or far outside any face frame: a broken message) is
+        # skipped like a frame that never came: none may enter the rest face or the noise level.
+        face_xy = check_face(face_xy).face
+        if face_xy is None or not np.isfinite(t):
             return None
         if self._last_time is not None and t - self._last_time > self.p.max_gap_s:
             self.reset()

@@ -16,8 +16,17 @@ lead time has passed (lead_time > 0), a face on the way to the predicted
 target face (target_xy), paced so the robot arrives with the person; in mode
 `mimic`, always the current face. header.stamp is the newest observed frame's
 capture stamp (latency tracing).
+
+No message can stop it (issue 13): a frame whose stamp is negative, unset or
+out of range, whose face is malformed (size, non-finite) or no plausible face
+(emo_perception.message_checks), or whose stamp is not after the newest frame
+seen (stale) is skipped, counted in /diagnostics and logged (throttled);
+nothing of it reaches the detector or the forecaster. Stale stamps for
+`restart_after_frames` frames in a row are a new stream (a replay started
+over, a clock reset): the detector and the forecaster's history start afresh.
 """
 import time
+import traceback
 from collections import deque
 
 import numpy as np
@@ -35,6 +44,7 @@ from rclpy.time import Time
 from std_msgs.msg import Float32, Header
 from visualization_msgs.msg import MarkerArray
 
+from emo_perception.message_checks import IMPLAUSIBLE, MALFORMED, Rejections, StampOrder, check_face, stamp_problem
 from emo_prediction.anticipator import MODES, Anticipator
 from emo_prediction.detector import DetectorParams
 from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint, load_forecaster
@@ -69,6 +79,9 @@ class PredictorNode(Node):
             description='with adapt: no face for this long means a new person (what was learned is dropped)'))
         self.declare_parameter('onset_face', 'paced', ParameterDescriptor(
             description="during an onset: 'paced' (on the way to the target face) or 'forecast'"))
+        self.declare_parameter('restart_after_frames', 30, ParameterDescriptor(
+            description='this many frames in a row stamped before the newest one seen are a new stream '
+                        '(a replay started over, a clock reset): the detector starts afresh'))
         for name, value, text in [
                 ('activation_min', d.activation_min, 'least activation (face units) that can fire'),
                 ('noise_factor', d.noise_factor, 'or this many calm-noise SDs, whichever is larger'),
@@ -79,8 +92,8 @@ class PredictorNode(Node):
             self.declare_parameter(name, value, ParameterDescriptor(description=text))
         p = {n: self.get_parameter(n).value for n in (
             'mode', 'model_path', 'lead_time_s', 'fps', 'robot_lag_s', 'self_model_path', 'input_latency_s', 'forecast',
-            'adapt', 'adapt_forget_s', 'onset_face', 'activation_min', 'noise_factor', 'velocity_min',
-            'confirm_frames', 'refractory_s', 'max_gap_s')}
+            'adapt', 'adapt_forget_s', 'onset_face', 'restart_after_frames', 'activation_min', 'noise_factor',
+            'velocity_min', 'confirm_frames', 'refractory_s', 'max_gap_s')}
         if p['mode'] not in MODES:
             raise ValueError(f"parameter mode must be one of {MODES}, got {p['mode']!r}")
         p['robot_lag_s'] = self._resolve_robot_lag(p['robot_lag_s'], p['self_model_path'])
@@ -106,8 +119,14 @@ class PredictorNode(Node):
                                 velocity_min=p['velocity_min'], confirm_frames=p['confirm_frames'],
                                 refractory_s=p['refractory_s'], max_gap_s=p['max_gap_s'])
         _, ids, _ = face_model()
-        self.anticipator = Anticipator(predictor, p['mode'], lead or 0.0, p['fps'], params, ids,
-                                       self._horizon(), forecaster, p['onset_face'])
+
+        def new_anticipator() -> Anticipator:
+            return Anticipator(predictor, p['mode'], lead or 0.0, p['fps'], params, ids,
+                               self._horizon(), forecaster, p['onset_face'])
+        self._new_anticipator = new_anticipator
+        self.anticipator = new_anticipator()
+        self.order = StampOrder(p['restart_after_frames'])
+        self.restarts = self._fires_before = 0
         self.mode = p['mode']
         self.adapt_forget_s = p['adapt_forget_s']
         self._last_face_t = None
@@ -118,11 +137,10 @@ class PredictorNode(Node):
         self.marker_pub = self.create_publisher(MarkerArray, Topics.ANTICIPATED_MARKERS, 10)
         self.create_subscription(FaceLandmarks, Topics.FACE_LANDMARKS, self.on_landmarks, QoSProfile(depth=10))
         self.create_timer(1.0, self.publish_diagnostics)
-        self.frames = self.no_face = self.malformed = 0
+        self.frames = self.no_face = 0
+        self.rejections = Rejections()    # frames skipped: malformed or implausible face, bad or stale stamp, error
         self.step_ms = deque(maxlen=300)
         self.last_lead = 0.0
-        self.last_error = ''
-        self._last_logged = 0.0
 
     def _resolve_robot_lag(self, value: float, self_model_path: str) -> float:
         """robot_lag_s as given, or the lag measured with the self-model; says which in robot_lag_source."""
@@ -159,27 +177,46 @@ class PredictorNode(Node):
             float(np.median(self.ages)) if self.ages else 0.0)
         return self.robot_lag_s + latency
 
+    def _reject(self, kind: str, text: str) -> None:
+        """Count a skipped frame and say why (logged at most every 5 s; the latest in /diagnostics)."""
+        if self.rejections.add(kind, text):
+            self.get_logger().error(f'{text} ({self.rejections.total} frames skipped so far)')
+
     def on_landmarks(self, msg: FaceLandmarks) -> None:
+        try:
+            self._on_landmarks(msg)
+        except Exception as err:  # the last guard: a message the checks did not foresee must not end the node
+            self._reject('error', f'{type(err).__name__} on a FaceLandmarks message: {err}; frame skipped\n'
+                                  f'{traceback.format_exc()}')
+
+    def _on_landmarks(self, msg: FaceLandmarks) -> None:
         t0 = time.perf_counter()
+        problem = stamp_problem(msg.header.stamp)
+        if problem:
+            self._reject('bad_stamp', f'FaceLandmarks with an unusable stamp: {problem}; frame ignored')
+            return
         t = stamp_seconds(msg.header.stamp)
+        face = None
+        if msg.face_detected:
+            check = check_face(msg.face_xy, FaceLandmarks.NUM_LANDMARKS)
+            if check.face is None:
+                self._reject(check.kind, f'{check.kind} FaceLandmarks: {check.why}; frame ignored')
+                return
+            face = check.face.astype(np.float32)
+        order = self.order.check(t)
+        if order == StampOrder.STALE:
+            self._reject('stale', f'stale FaceLandmarks: stamped {t:.3f}, not after the newest frame '
+                                  f'({self.order.newest:.3f}); frame ignored')
+            return
+        if order == StampOrder.RESTART:
+            self._restart(t)
         if self.input_latency_s is None:
             age = self.get_clock().now().nanoseconds * 1e-9 - t
             if 0.0 <= age < 1.0:                      # a frame from another clock or a replay says nothing
                 self.ages.append(age)
                 if len(self.ages) == 1 or self.frames % 30 == 0:
                     self.anticipator.robot_lag_s = self._horizon()
-        face = None
-        if msg.face_detected:
-            face = np.asarray(msg.face_xy, dtype=np.float32)
-            if face.size != 2 * FaceLandmarks.NUM_LANDMARKS or not np.isfinite(face).all():
-                self.malformed += 1
-                self.last_error = (f'malformed FaceLandmarks: {face.size} face_xy values (need '
-                                   f'{2 * FaceLandmarks.NUM_LANDMARKS}) or non-finite values; frame ignored')
-                if time.monotonic() - self._last_logged > 5.0:
-                    self._last_logged = time.monotonic()
-                    self.get_logger().error(self.last_error)
-                return
-            face = face.reshape(113, 2)
+        if face is not None:
             forecaster = self.anticipator.forecaster
             if (isinstance(forecaster, OnlineAdaptation) and self._last_face_t is not None
                     and t - self._last_face_t > self.adapt_forget_s):
@@ -188,7 +225,9 @@ class PredictorNode(Node):
         else:
             self.no_face += 1
         self.frames += 1
-        out = self.anticipator.update(t, face, msg.detection_confidence if face is not None else 0.0)
+        confidence = float(msg.detection_confidence) if face is not None else 0.0
+        confidence = min(max(confidence, 0.0), 1.0) if np.isfinite(confidence) else 0.0
+        out = self.anticipator.update(t, face, confidence)
         if out is None:
             return
         remaining = max(0.0, out.lead_s - (t - out.stamp)) if out.kind == 'anticipate' else 0.0
@@ -210,10 +249,22 @@ class PredictorNode(Node):
             self.marker_pub.publish(face_markers(shown, reply.header, 'anticipated_face', (0.9, 0.5, 0.1)))
         self.step_ms.append((time.perf_counter() - t0) * 1e3)
 
+    def _restart(self, t: float) -> None:
+        """A new stream (its stamps went back and stayed back): the detector and histories start afresh."""
+        self._fires_before += self.anticipator.fires
+        if self.anticipator.forecaster is not None:
+            self.anticipator.forecaster.reset()        # what adaptation learned stays: it may be the same person
+        self.anticipator = self._new_anticipator()
+        self._last_face_t = None
+        self.restarts += 1
+        self.get_logger().warn(f'frame stamps went back to {t:.3f} and stayed: a new stream, the detector '
+                               f'starts afresh')
+
     def publish_diagnostics(self) -> None:
         status = DiagnosticStatus(name=f'{self.get_name()}: anticipation', hardware_id='predictive model')
-        if self.malformed and self.last_error:
-            status.level, status.message = DiagnosticStatus.WARN, self.last_error
+        if self.rejections.recent():
+            status.level = DiagnosticStatus.ERROR if self.rejections.latest_kind == 'error' else DiagnosticStatus.WARN
+            status.message = self.rejections.summary('frames')
         elif self.frames == 0:
             status.level, status.message = DiagnosticStatus.WARN, 'no landmarks received yet'
         else:
@@ -222,7 +273,10 @@ class PredictorNode(Node):
         values = {'mode': self.mode, 'frames': self.frames,
                   'horizon_s': f'{self.anticipator.robot_lag_s:.3f}', 'robot_lag_s': f'{self.robot_lag_s:.3f}',
                   'input_latency_s': f'{self._horizon() - self.robot_lag_s:.3f}' if self.robot_lag_s else 'n/a', 'frames_without_face': self.no_face,
-                  'malformed': self.malformed, 'onsets_detected': self.anticipator.fires,
+                  'malformed': self.rejections.counts[MALFORMED], 'implausible': self.rejections.counts[IMPLAUSIBLE],
+                  'bad_stamps': self.rejections.counts['bad_stamp'], 'stale': self.rejections.counts['stale'],
+                  'callback_errors': self.rejections.counts['error'], 'stream_restarts': self.restarts,
+                  'onsets_detected': self._fires_before + self.anticipator.fires,
                   'last_lead_time_s': f'{self.last_lead:.3f}',
                   'forecaster': type(self.anticipator.forecaster).__name__,
                   'adaptation_samples': getattr(self.anticipator.forecaster, 'seen', 0),
