@@ -25,3 +25,16 @@ def ros_context():
     rclpy.init(context=context)
     yield context
     context.try_shutdown()
+
+
+@pytest.fixture
+def ros_node(ros_context, request):
+    """(node, executor): a node for the test to publish and subscribe with, and the executor that spins it."""
+    rclpy = pytest.importorskip('rclpy')
+    from rclpy.executors import SingleThreadedExecutor
+    node = rclpy.create_node(request.module.__name__.rsplit('.', 1)[-1], context=ros_context)
+    executor = SingleThreadedExecutor(context=ros_context)
+    executor.add_node(node)
+    yield node, executor
+    executor.shutdown()
+    node.destroy_node()

@@ -178,7 +178,7 @@ def plant_summary(plant: str) -> dict:
     from emo_inverse.robot_lag import default_self_model_path, read_lag
     from emo_servo_driver.head import load_head
     head = load_head()
-    camera = yaml.safe_load(open(f'{config_dir()}/eye_camera.yaml'))['eye_camera_left']['ros__parameters']
+    camera = yaml.safe_load(pathlib.Path(config_dir(), 'eye_camera.yaml').read_text())['eye_camera_left']['ros__parameters']
     real = plant == 'real'
     return {'plant': plant,
             'camera_capture_latency_s': camera.get('capture_latency_s', 0.0) if real else 0.0,

@@ -34,15 +34,10 @@ from rclpy.node import Node
 from std_msgs.msg import Header
 from std_srvs.srv import Trigger
 
-from emo_inverse import babbling
+from emo_inverse import babbling, default_path
 from emo_inverse.model import FastInverse, load_checkpoint
 from emo_inverse.normalization import Normalizer, RestFaceEstimator
 from emo_perception.message_checks import IMPLAUSIBLE, MALFORMED, Rejections, StampOrder, check_face, stamp_problem
-
-
-def default_path(name: str) -> str:
-    from importlib import resources
-    return str(resources.files('emo_inverse').joinpath('data', name))
 
 
 class InverseNode(Node):

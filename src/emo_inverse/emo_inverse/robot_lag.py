@@ -158,8 +158,8 @@ def measure_offline(head, steps: int = 60, seed: int = 0, plant: str = 'real') -
 
 def default_self_model_path() -> str:
     """The shipped self-model (the simulated Emo head's inverse model, with its measured lag)."""
-    from importlib import resources
-    return str(resources.files('emo_inverse').joinpath('data', 'inverse_default.pt'))
+    from emo_inverse import default_path
+    return default_path('inverse_default.pt')
 
 
 def write_lag(path, lag: dict) -> None:

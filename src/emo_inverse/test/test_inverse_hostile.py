@@ -7,11 +7,10 @@ import pytest
 rclpy = pytest.importorskip('rclpy')
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from emo_msgs.msg import AnticipatedFace, FaceLandmarks, MotorCommands, Topics  # noqa: E402
-from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from std_srvs.srv import Trigger  # noqa: E402
 
 from emo_inverse import babbling  # noqa: E402
-from emo_inverse.inverse_node import default_path  # noqa: E402
+from emo_inverse import default_path  # noqa: E402
 from emo_inverse.model import FastInverse, load_checkpoint  # noqa: E402
 from emo_inverse.normalization import Normalizer  # noqa: E402
 from emo_inverse.simulated_head import robot_face_model  # noqa: E402
@@ -21,24 +20,14 @@ pytestmark = pytest.mark.ros
 REST = robot_face_model()[0].astype(np.float32)
 
 
-@pytest.fixture
-def rig(ros_context):
-    node = rclpy.create_node('inverse_hostile_test', context=ros_context)
-    ex = SingleThreadedExecutor(context=ros_context)
-    ex.add_node(node)
-    yield node, ex
-    ex.shutdown()
-    node.destroy_node()
-
-
 def anticipated(face, sec: int) -> AnticipatedFace:
     msg = AnticipatedFace(face_xy=np.asarray(face, np.float32).ravel().tolist())
     msg.header.stamp.sec = sec
     return msg
 
 
-def test_absurd_faces_and_bad_stamps_are_skipped_and_the_rest_face_resets(rig, tmp_path):
-    node, ex = rig
+def test_absurd_faces_and_bad_stamps_are_skipped_and_the_rest_face_resets(ros_node, tmp_path):
+    node, ex = ros_node
     got, diag = [], []
     node.create_subscription(MotorCommands, Topics.MOTOR_COMMANDS, got.append, 50)
     node.create_subscription(DiagnosticArray, Topics.DIAGNOSTICS, diag.append, 50)

@@ -4,7 +4,6 @@ import pytest
 
 rclpy = pytest.importorskip('rclpy')
 from emo_msgs.msg import AnticipatedFace, FaceLandmarks, MotorCommands, Topics  # noqa: E402
-from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 
 from emo_inverse import babbling  # noqa: E402
 from emo_inverse.simulated_head import robot_face_model  # noqa: E402
@@ -13,18 +12,8 @@ from ros_testing import NodeProcess, spin_until  # noqa: E402
 pytestmark = pytest.mark.ros
 
 
-@pytest.fixture
-def rig(ros_context):
-    node = rclpy.create_node('inverse_test', context=ros_context)
-    ex = SingleThreadedExecutor(context=ros_context)
-    ex.add_node(node)
-    yield node, ex
-    ex.shutdown()
-    node.destroy_node()
-
-
-def test_faces_become_commands_and_bad_faces_are_skipped(rig, tmp_path):
-    node, ex = rig
+def test_faces_become_commands_and_bad_faces_are_skipped(ros_node, tmp_path):
+    node, ex = ros_node
     got = []
     node.create_subscription(MotorCommands, Topics.MOTOR_COMMANDS, got.append, 50)
     lm = node.create_publisher(FaceLandmarks, Topics.FACE_LANDMARKS, 10)
@@ -63,7 +52,7 @@ def babble_through_the_driver(tmp_path, head_config: str = ''):
     return babbling.load(out)
 
 
-def test_babbling_through_the_driver_records_faces_and_measures_the_lag(rig, tmp_path):
+def test_babbling_through_the_driver_records_faces_and_measures_the_lag(ros_node, tmp_path):
     from emo_inverse import robot_lag
     from emo_inverse.simulated_head import SimulatedHead
     from emo_servo_driver.head import load_head

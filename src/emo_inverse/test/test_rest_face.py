@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emo_inverse import babbling
-from emo_inverse.inverse_node import default_path
+from emo_inverse import default_path
 from emo_inverse.normalization import Normalizer, RestFaceEstimator
 from emo_inverse.simulated_head import robot_face_model
 from emo_perception.message_checks import FACE_FRAME_LIMIT, plausible_face

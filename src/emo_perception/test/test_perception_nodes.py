@@ -7,7 +7,6 @@ import pytest
 rclpy = pytest.importorskip('rclpy')
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus  # noqa: E402
 from emo_msgs.msg import FaceLandmarks, Topics  # noqa: E402
-from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from rclpy.qos import qos_profile_sensor_data  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 
@@ -18,17 +17,13 @@ pytestmark = pytest.mark.ros
 
 
 @pytest.fixture
-def listener(ros_context):
-    node = rclpy.create_node('perception_test_listener', context=ros_context)
-    executor = SingleThreadedExecutor(context=ros_context)
-    executor.add_node(node)
+def listener(ros_node):
+    node, executor = ros_node
     got = {'landmarks': [], 'images': [], 'diagnostics': []}
     node.create_subscription(FaceLandmarks, Topics.FACE_LANDMARKS, got['landmarks'].append, 50)
     node.create_subscription(Image, Topics.EYE_LEFT_IMAGE, got['images'].append, qos_profile_sensor_data)
     node.create_subscription(DiagnosticArray, Topics.DIAGNOSTICS, got['diagnostics'].append, 50)
-    yield node, executor, got
-    executor.shutdown()
-    node.destroy_node()
+    return node, executor, got
 
 
 def stamp_ns(msg) -> int:

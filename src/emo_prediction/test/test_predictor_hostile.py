@@ -8,7 +8,6 @@ rclpy = pytest.importorskip('rclpy')
 from builtin_interfaces.msg import Time  # noqa: E402
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from emo_msgs.msg import AnticipatedFace, FaceLandmarks, Topics  # noqa: E402
-from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 
 from emo_perception.message_checks import FACE_FRAME_LIMIT  # noqa: E402
@@ -20,17 +19,13 @@ T0 = 1000.0
 
 
 @pytest.fixture
-def rig(ros_context):
-    node = rclpy.create_node('predictor_hostile_test', context=ros_context)
-    executor = SingleThreadedExecutor(context=ros_context)
-    executor.add_node(node)
+def rig(ros_node):
+    node, executor = ros_node
     got = {'out': [], 'diag': []}
     node.create_subscription(AnticipatedFace, Topics.FACE_ANTICIPATED, got['out'].append, 100)
     node.create_subscription(DiagnosticArray, Topics.DIAGNOSTICS, got['diag'].append, 50)
     pub = node.create_publisher(FaceLandmarks, Topics.FACE_LANDMARKS, 100)
-    yield executor, pub, got
-    executor.shutdown()
-    node.destroy_node()
+    return executor, pub, got
 
 
 def smile_clip():

@@ -7,7 +7,6 @@ import pytest
 rclpy = pytest.importorskip('rclpy')
 torch = pytest.importorskip('torch')
 from rcl_interfaces.srv import GetParameters  # noqa: E402
-from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 
 from emo_inverse import robot_lag  # noqa: E402
 from emo_servo_driver.head import load_head  # noqa: E402
@@ -17,19 +16,9 @@ from sim_heads import faster_head_yaml  # noqa: E402
 pytestmark = pytest.mark.ros
 
 
-@pytest.fixture
-def client(ros_context):
-    node = rclpy.create_node('predictor_lag_test', context=ros_context)
-    executor = SingleThreadedExecutor(context=ros_context)
-    executor.add_node(node)
-    yield node, executor
-    executor.shutdown()
-    node.destroy_node()
-
-
-def lag_parameters(client, tmp_path, params: dict):
+def lag_parameters(ros_node, tmp_path, params: dict):
     """(robot_lag_s, robot_lag_source) of a predictor_node started with params, read like `ros2 param get`."""
-    node, executor = client
+    node, executor = ros_node
     cli = node.create_client(GetParameters, '/predictor_node/get_parameters')
     try:
         with NodeProcess('emo_prediction', 'predictor_node', {'mode': 'mimic', **params}, tmp_path) as proc:
@@ -62,8 +51,8 @@ def checkpoints(tmp_path_factory):
     return out
 
 
-def test_the_faster_head_gets_the_shorter_horizon_by_default(client, tmp_path, checkpoints):
-    got = {name: lag_parameters(client, tmp_path, {'self_model_path': str(checkpoints[name])})
+def test_the_faster_head_gets_the_shorter_horizon_by_default(ros_node, tmp_path, checkpoints):
+    got = {name: lag_parameters(ros_node, tmp_path, {'self_model_path': str(checkpoints[name])})
            for name in ('emo', 'fast')}
     for name, (lag, source) in got.items():
         saved = robot_lag.read_lag(checkpoints[name])
@@ -74,20 +63,20 @@ def test_the_faster_head_gets_the_shorter_horizon_by_default(client, tmp_path, c
     assert 'fast_emo' in got['fast'][1]
 
 
-def test_a_robot_lag_set_by_parameter_wins(client, tmp_path, checkpoints):
-    lag, source = lag_parameters(client, tmp_path, {'self_model_path': str(checkpoints['fast']),
+def test_a_robot_lag_set_by_parameter_wins(ros_node, tmp_path, checkpoints):
+    lag, source = lag_parameters(ros_node, tmp_path, {'self_model_path': str(checkpoints['fast']),
                                                     'robot_lag_s': 0.3})
     assert lag == pytest.approx(0.3) and source == 'set by parameter'
 
 
-def test_a_self_model_without_a_lag_anticipates_none_and_says_why(client, tmp_path, checkpoints):
-    lag, source = lag_parameters(client, tmp_path, {'self_model_path': str(checkpoints['none'])})
+def test_a_self_model_without_a_lag_anticipates_none_and_says_why(ros_node, tmp_path, checkpoints):
+    lag, source = lag_parameters(ros_node, tmp_path, {'self_model_path': str(checkpoints['none'])})
     assert lag == 0.0
     assert source.startswith('none') and 'has no measured lag' in source and str(checkpoints['none']) in source
     assert 'python -m emo_inverse.robot_lag' in source                # and how to measure it
 
 
-def test_the_shipped_self_model_sets_the_default(client, tmp_path):
-    lag, source = lag_parameters(client, tmp_path, {})
+def test_the_shipped_self_model_sets_the_default(ros_node, tmp_path):
+    lag, source = lag_parameters(ros_node, tmp_path, {})
     assert lag == pytest.approx(robot_lag.read_lag(robot_lag.default_self_model_path())['lag_s'])
     assert source.startswith('measured') and 'inverse_default.pt' in source

@@ -8,7 +8,6 @@ rclpy = pytest.importorskip('rclpy')
 from builtin_interfaces.msg import Time  # noqa: E402
 from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from emo_msgs.msg import AnticipatedFace, FaceLandmarks, Topics  # noqa: E402
-from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 
 from emo_prediction.synthetic import ExpressionGenerator  # noqa: E402
@@ -19,10 +18,8 @@ T0 = 1000.0
 
 
 @pytest.fixture
-def rig(ros_context):
-    node = rclpy.create_node('predictor_test', context=ros_context)
-    executor = SingleThreadedExecutor(context=ros_context)
-    executor.add_node(node)
+def rig(ros_node):
+    node, executor = ros_node
     got = {'out': [], 'diag': [], 'intensity': [], 'lead': []}
     from std_msgs.msg import Float32
     node.create_subscription(Float32, Topics.EXPRESSION_INTENSITY, lambda m: got['intensity'].append(m.data), 100)
@@ -30,9 +27,7 @@ def rig(ros_context):
     node.create_subscription(AnticipatedFace, Topics.FACE_ANTICIPATED, got['out'].append, 100)
     node.create_subscription(DiagnosticArray, Topics.DIAGNOSTICS, got['diag'].append, 50)
     pub = node.create_publisher(FaceLandmarks, Topics.FACE_LANDMARKS, 100)
-    yield node, executor, pub, got
-    executor.shutdown()
-    node.destroy_node()
+    return node, executor, pub, got
 
 
 def landmarks(i: int, face, fps=30.0) -> FaceLandmarks:
