@@ -12,6 +12,7 @@ The driver node only sees `ServoBus`; another servo family (e.g. PCA9685 hobby
 servos, as the original Emo used) is another subclass. Errors on the wire
 raise `BusError`; a servo that does not answer is reported, not fatal.
 """
+import functools
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
@@ -42,12 +43,29 @@ class BusStats:
     missing: dict = field(default_factory=dict)   # servo name -> consecutive cycles without an answer
 
 
+def _wire(method):
+    """An OS-level failure on the wire (pyserial's SerialException is an OSError: adapter unplugged,
+    port gone) is a BusError like any other, never an exception the driver does not expect."""
+    @functools.wraps(method)
+    def wrapped(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except OSError as err:
+            raise BusError(f'serial port {self.name}: {err}') from err
+    return wrapped
+
+
 class ServoBus(ABC):
     """What the driver needs from a servo bus, whatever the servos."""
 
-    def __init__(self, servos):
+    def __init__(self, servos, name: str = ''):
         self.servos = list(servos)
+        self.name = name          # where the bus is, for messages and diagnostics (e.g. the port)
         self.stats = BusStats()
+
+    @property
+    @abstractmethod
+    def connected(self) -> bool: ...
 
     @abstractmethod
     def connect(self) -> list:
@@ -57,7 +75,8 @@ class ServoBus(ABC):
     def disconnect(self) -> None: ...
 
     @abstractmethod
-    def enable_torque(self, on: bool) -> None: ...
+    def enable_torque(self, on: bool) -> list:
+        """Torque on or off on every servo; returns the names of servos that did not confirm."""
 
     @abstractmethod
     def sync_read_positions(self) -> np.ndarray:
@@ -68,8 +87,12 @@ class ServoBus(ABC):
         """Goal positions (ticks) of every servo in one transaction."""
 
     @abstractmethod
+    def read_health_of(self, index: int) -> ServoHealth:
+        """ServoHealth of one servo (cheap enough to do one per control cycle)."""
+
     def read_health(self) -> list:
         """ServoHealth of every servo."""
+        return [self.read_health_of(i) for i in range(len(self.servos))]
 
     @abstractmethod
     def write_profiles(self, velocity: np.ndarray, acceleration: np.ndarray) -> list:
@@ -83,13 +106,14 @@ class DynamixelBus(ServoBus):
     READ_WAIT_S = 0.001   # longest a read blocks waiting for bytes before dynamixel-sdk checks its packet timeout
 
     def __init__(self, servos, port: str, baudrate: int = 1_000_000, latency_timer_ms: int = 1):
-        super().__init__(servos)
+        super().__init__(servos, name=port)
         self.port_name, self.baudrate, self.latency_timer_ms = port, baudrate, latency_timer_ms
         self.table = CONTROL_TABLES[self.servos[0].model]
         self.port = self.packet = None
         self._sync_read = self._sync_write = None
         self._silent = set()
 
+    @_wire
     def connect(self) -> list:
         import dynamixel_sdk as dxl
         self.port = dxl.PortHandler(self.port_name)
@@ -129,9 +153,16 @@ class DynamixelBus(ServoBus):
             raise BusError(f'no servo answered on {self.port_name} at {self.baudrate} baud')
         return silent
 
+    @property
+    def connected(self) -> bool:
+        return self.port is not None
+
     def disconnect(self) -> None:
         if self.port is not None:
-            self.port.closePort()
+            try:
+                self.port.closePort()
+            except OSError:
+                pass      # the adapter is already gone
             self.port = None
 
     def _require(self):
@@ -149,7 +180,8 @@ class DynamixelBus(ServoBus):
         except Exception as err:  # pyserial: SerialException / OSError when the adapter is gone
             raise BusError(f'serial port {self.port_name}: {err}') from err
 
-    def enable_torque(self, on: bool) -> None:
+    @_wire
+    def enable_torque(self, on: bool) -> list:
         import dynamixel_sdk as dxl
         self._require()
         addr, _ = self.table['torque_enable']
@@ -160,11 +192,13 @@ class DynamixelBus(ServoBus):
                 failed.append(s.name)
         if len(failed) == len(self.servos):
             raise BusError(f'torque {"on" if on else "off"}: no servo answered')
+        return failed
 
     # A servo missing this many sync reads in a row is left out of them (it would stall the rest
     # of the chain's replies) and probed with a ping every REPROBE_CYCLES cycles.
     SILENT_AFTER, REPROBE_CYCLES = 3, 50
 
+    @_wire
     def sync_read_positions(self) -> np.ndarray:
         import dynamixel_sdk as dxl
         self._require()
@@ -204,6 +238,7 @@ class DynamixelBus(ServoBus):
     def _signed(raw: int) -> int:
         return raw - (1 << 32) if raw >= (1 << 31) else raw
 
+    @_wire
     def sync_write_goals(self, goals: np.ndarray) -> None:
         import dynamixel_sdk as dxl
         self._require()
@@ -217,9 +252,7 @@ class DynamixelBus(ServoBus):
             self.stats.write_failures += 1
             raise BusError(f'sync write failed: {self.packet.getTxRxResult(result)}')
 
-    def read_health(self) -> list:
-        return [self.read_health_of(i) for i in range(len(self.servos))]
-
+    @_wire
     def write_profiles(self, velocity: np.ndarray, acceleration: np.ndarray) -> list:
         """Profile Acceleration and Profile Velocity (addresses 108 and 112, one 8-byte write per servo,
         checked): the firmware's trapezoid then bounds every move. Rounded down, at least 1 unit
@@ -239,6 +272,7 @@ class DynamixelBus(ServoBus):
             raise BusError('profile write: no servo answered')
         return refused
 
+    @_wire
     def read_health_of(self, index: int) -> ServoHealth:
         """Temperature, input voltage and hardware error bits of one servo."""
         import dynamixel_sdk as dxl

@@ -5,24 +5,25 @@
     ros2 lifecycle set /driver_node configure && ros2 lifecycle set /driver_node activate
     ros2 service call /driver_node/estop std_srvs/srv/Trigger
 
-configure: loads and checks the head, opens the bus, writes every servo's
-motion profile (Profile Velocity = its max_velocity, Profile Acceleration = the
-head's dynamics: the firmware never runs a servo at its unlimited default),
-reads where the servos are (the first goals start there: no jump). activate: torque on, control loop
-at `rate_hz`. Each cycle: the last valid commands (or calm once `watchdog_s`
-passes without any), projected into the head's constraints, mapped onto the
-facial servos, gaze onto eyes and neck, then SafetyFilter (clamp, hold limit,
-speed limit), sync write, sync read. With `write_on_command` (the default) a
-command's goals also go out the moment it arrives, through the same path and
-filter, stepped by the real time since the previous write (so the speed limit
-per second holds however often goals are written); only the newest command is
-kept (a command is a whole pose, so an older one waiting behind it is stale).
-deactivate / shutdown: ease to calm,
-then torque off. estop: torque off at once; deactivate and activate again to
-resume. Bus errors are reported and the bus reopened, restarting from the
-present positions.
+A thin lifecycle shell around HeadController (the control policy: controller.py)
+and a ServoBus (the servos). configure: loads and checks the head, opens the
+bus, writes every servo's motion profile (Profile Velocity = its max_velocity,
+Profile Acceleration = the head's dynamics: the firmware never runs a servo at
+its unlimited default). activate: goal = present position, then torque on
+(no jump), control loop at `rate_hz`. With `write_on_command` (the default) a
+command's goals also go out the moment it arrives, through the same controller,
+stepped by the real time since the previous write; only the newest command is
+kept (a command is a whole pose: an older one waiting behind it is stale), and
+one stamped longer ago than `watchdog_s` is refused. deactivate / shutdown:
+ease to calm (bounded by `calm_timeout_s`), then torque off; once shutdown
+starts, further SIGINT/SIGTERM cannot cut it short. estop: torque off at once,
+retried until every servo confirms, without blocking the executor; deactivate
+and activate to resume. A bus error is counted in /diagnostics and the bus
+reopened (every `reconnect_interval_s` until it opens); the controller's state
+(goals, hold timers) carries on across it.
 """
 import math
+import signal
 import time
 from collections import deque
 
@@ -38,13 +39,15 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Float32, Header
 from std_srvs.srv import Trigger
 
-from emo_servo_driver.bus import BusError, DynamixelBus
+from emo_servo_driver.bus import BusError, DynamixelBus, ServoHealth
 from emo_servo_driver.control_table import TICKS_PER_REV, decode_hardware_error
-from emo_servo_driver.gaze import Gaze, face_center
+from emo_servo_driver.controller import HeadController
+from emo_servo_driver.gaze import face_center
 from emo_servo_driver.head import HeadConfigError, load_head
-from emo_servo_driver.safety import CommandError, SafetyFilter
+from emo_servo_driver.safety import CommandError
 
 TICK_RAD = 2 * math.pi / TICKS_PER_REV
+FUTURE_STAMP_S = 0.5     # a command stamped this far ahead of our clock is refused (clocks disagree)
 
 
 class DriverNode(LifecycleNode):
@@ -57,51 +60,49 @@ class DriverNode(LifecycleNode):
                 ('baudrate', 1000000, 'bus baud rate'),
                 ('latency_timer_ms', 0, 'USB latency timer of the adapter (ms); 0 = 1 for dynamixel, 8 for sim'),
                 ('rate_hz', 50.0, 'control loop rate'),
-                ('write_on_command', True, 'also write goals (same safety filter) as soon as a command arrives, '
+                ('write_on_command', True, 'also write goals (same controller) as soon as a command arrives, '
                                               'not at the next cycle'),
-                ('watchdog_s', 0.5, 'ease to calm after this long without commands'),
+                ('watchdog_s', 0.5, 'ease to calm after this long without commands; older commands are refused'),
                 ('gaze', True, 'follow the face with eyes and neck'),
                 ('calm_timeout_s', 3.0, 'longest time to ease to calm before torque off'),
+                ('reconnect_interval_s', 0.5, 'after a bus error, try to reopen the bus this often'),
                 ('sim_speed_scale', 1.0, 'simulated servos: speed relative to their plant'),
                 ('sim_plant', 'real', "simulated servos: 'real' (the head's dynamics: speed under load, the "
                                       "firmware's profile) or 'ideal' (max_velocity x 1.2, no acceleration limit)"),
                 ('autostart', True, 'configure and activate at start (false: wait for lifecycle transitions)')]:
             self.declare_parameter(name, value, ParameterDescriptor(description=text))
-        self.head = self.bus = self.sim = self.safety = self.gaze = None
-        self.timer = None
-        self.commands = None
-        self.command_time = -math.inf
+        self.p = {}
+        self.head = self.bus = self.sim = self.ctl = None
+        self.timer = self.estop_timer = None
+        self._entities = []          # what configure created, destroyed by cleanup
         self._unwritten_stamp = None
-        self.face = None
-        self.face_time = -math.inf
-        self.estopped = False
-        self.rejected = 0
-        self.last_reject = ''
-        self.bus_errors = 0
-        self.last_bus_error = ''
+        self.active = self.estopped = self.estop_confirmed = False
+        self.counts = {'rejected_commands': 0, 'stale_commands': 0, 'bus_errors': 0, 'reconnects': 0,
+                       'estop_retries': 0}
+        self.last_reject = self.last_bus_error = ''
+        self._reconnect_at = 0.0
         self.health = []
         self._health_next = 0
         self.latency_ms = deque(maxlen=500)
         self.cycle_ms = deque(maxlen=500)
-        self._last_write = None
         self.positions = None
 
     # --- lifecycle -------------------------------------------------------------------
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        p = {n: self.get_parameter(n).value for n in (
+        p = self.p = {n: self.get_parameter(n).value for n in (
             'head_config', 'bus', 'port', 'baudrate', 'latency_timer_ms', 'rate_hz', 'write_on_command',
-            'watchdog_s', 'gaze', 'calm_timeout_s', 'sim_speed_scale', 'sim_plant')}
-        self.p = p
+            'watchdog_s', 'gaze', 'calm_timeout_s', 'reconnect_interval_s', 'sim_speed_scale', 'sim_plant')}
         try:
             self.head = load_head(p['head_config'] or None)
         except HeadConfigError as err:
             self.get_logger().error(str(err))
             return TransitionCallbackReturn.FAILURE
-        if p['bus'] not in ('sim', 'dynamixel'):
-            self.get_logger().error(f"parameter bus must be 'sim' or 'dynamixel', got {p['bus']!r}")
-            return TransitionCallbackReturn.FAILURE
-        if p['sim_plant'] not in ('real', 'ideal'):
-            self.get_logger().error(f"parameter sim_plant must be 'real' or 'ideal', got {p['sim_plant']!r}")
+        for name, allowed in (('bus', ('sim', 'dynamixel')), ('sim_plant', ('real', 'ideal'))):
+            if p[name] not in allowed:
+                self.get_logger().error(f'parameter {name} must be one of {allowed}, got {p[name]!r}')
+                return TransitionCallbackReturn.FAILURE
+        if not (p['rate_hz'] > 0 and p['watchdog_s'] > 0 and p['calm_timeout_s'] >= 0):
+            self.get_logger().error('rate_hz and watchdog_s must be positive, calm_timeout_s not negative')
             return TransitionCallbackReturn.FAILURE
         try:
             self._open_bus()
@@ -112,102 +113,154 @@ class DriverNode(LifecycleNode):
             self.get_logger().error(f'{err}; check the port, baud rate and power')
             self._close_bus()
             return TransitionCallbackReturn.FAILURE
-        self.gaze = Gaze(self.head)
+        self.ctl = HeadController(self.head, p['watchdog_s'], p['gaze'], p['rate_hz'])
+        self.health = [ServoHealth() for _ in self.head.servos]
         self.joint_pub = self.create_lifecycle_publisher(JointState, Topics.JOINT_STATES, 10)
         self.diag_pub = self.create_publisher(DiagnosticArray, Topics.DIAGNOSTICS, 10)
         self.latency_pub = self.create_publisher(Float32, Topics.STAMP_TO_GOAL_LATENCY, 10)
-        # Depth 1: each command is a whole pose, so one that waited behind a newer one is stale; a deeper
-        # queue let a stalled loop work through old poses (one bus write each) and stay behind.
-        self.create_subscription(MotorCommands, Topics.MOTOR_COMMANDS, self.on_commands, 1)
-        self.create_subscription(FaceLandmarks, Topics.FACE_LANDMARKS, self.on_face, 10)
-        self.create_service(Trigger, '~/estop', self.on_estop)
-        self.create_timer(1.0, self.publish_diagnostics)
+        self._entities = [
+            ('lifecycle_publisher', self.joint_pub), ('publisher', self.diag_pub), ('publisher', self.latency_pub),
+            # Depth 1: each command is a whole pose, so one that waited behind a newer one is stale; a deeper
+            # queue let a stalled loop work through old poses (one bus write each) and stay behind.
+            ('subscription', self.create_subscription(MotorCommands, Topics.MOTOR_COMMANDS, self.on_commands, 1)),
+            ('subscription', self.create_subscription(FaceLandmarks, Topics.FACE_LANDMARKS, self.on_face, 10)),
+            ('service', self.create_service(Trigger, '~/estop', self.on_estop)),
+            ('timer', self.create_timer(1.0, self.publish_diagnostics))]
         self.get_logger().info(f"head {self.head.name}: {len(self.head.servos)} servos on {p['bus']} bus "
-                               f'{self.bus.port_name}')
+                               f'{self.bus.name}')
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:
-            self.safety = SafetyFilter(self.head, start=self._present_or_calm())
-            self.bus.enable_torque(True)
+            # Goal = where each servo is before torque on: nothing jumps, whatever happened while it was off.
+            self.bus.sync_write_goals(self.ctl.start(self.bus.sync_read_positions()))
+            failed = self.bus.enable_torque(True)
         except BusError as err:
             self.get_logger().error(f'cannot enable torque: {err}')
             return TransitionCallbackReturn.FAILURE
-        self.estopped = False
-        self._last_write = None
+        if failed:
+            self.get_logger().warning(f'torque on not confirmed by: {", ".join(failed)}')
+        self._cancel_estop_retry()
+        self.estopped = self.estop_confirmed = False
+        self.active = True
         self.timer = self.create_timer(1.0 / self.p['rate_hz'], self.control_cycle)
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self._stop_loop()
-        self.go_calm_then_relax()
+        if not self.estopped:     # after an e-stop torque is off (or being retried): nothing to ease
+            self.go_calm_then_relax()
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._destroy_entities()
         self._close_bus()
         return TransitionCallbackReturn.SUCCESS
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._stop_loop()
-        if self.bus is not None and self.bus.port is not None and not self.estopped:
-            self.go_calm_then_relax()
-        self._close_bus()
+        self.stop_safely()
+        self._destroy_entities()
         return TransitionCallbackReturn.SUCCESS
+
+    def stop_safely(self) -> None:
+        """Calm, torque off, close: bounded by calm_timeout_s, and safe to call more than once."""
+        self._stop_loop()
+        if self.bus is not None and self.bus.connected and not self.estopped:
+            self.go_calm_then_relax()
+        self._cancel_estop_retry()
+        self._close_bus()
 
     # --- inputs ------------------------------------------------------------------------
     def on_commands(self, msg: MotorCommands) -> None:
+        if self.ctl is None:
+            return
+        stale = self._stamp_problem(msg.header.stamp)
         try:
-            values = SafetyFilter.check_commands(msg.commands)
+            if stale:
+                self.counts['stale_commands'] += 1
+                raise CommandError(stale)
+            self.ctl.command(msg.commands, time.monotonic())
         except CommandError as err:
-            self.rejected += 1
+            self.counts['rejected_commands'] += 1
             self.last_reject = f'rejected MotorCommands: {err}'
             self.get_logger().error(self.last_reject, throttle_duration_sec=2.0)
             return
-        if self.safety is None:
-            return
-        self.commands = self.safety.project(values)
-        self.command_time = time.monotonic()
         self._unwritten_stamp = msg.header.stamp  # latency: until its goals are on the bus
         if self.p['write_on_command'] and self.timer is not None:
-            # Out now rather than up to a cycle later; drive() steps the same filter by the real time
-            # since the previous write, whichever path made it.
+            # Out now rather than up to a cycle later; the controller steps by the real time since
+            # the previous write, whichever path made it.
             self.drive(read=False)
 
+    def _stamp_problem(self, stamp) -> str:
+        """Why a command's stamp makes it unusable ('' = fine). An unstamped command (0) is taken as new."""
+        ns = stamp.sec * 1_000_000_000 + stamp.nanosec
+        if ns == 0:
+            return ''
+        if stamp.sec < 0:
+            return f'negative stamp {stamp.sec}.{stamp.nanosec:09d}'
+        age = (self.get_clock().now().nanoseconds - ns) / 1e9
+        if age > self.p['watchdog_s']:
+            return f'stale: stamped {age:.3f} s ago (watchdog_s {self.p["watchdog_s"]})'
+        if age < -FUTURE_STAMP_S:
+            return f'stamped {-age:.3f} s in the future'
+        return ''
+
     def on_face(self, msg: FaceLandmarks) -> None:
-        self.face = face_center(msg.image_xy, msg.image_width, msg.image_height) if msg.face_detected else None
-        self.face_time = time.monotonic()
+        if self.ctl is not None:
+            center = face_center(msg.image_xy, msg.image_width, msg.image_height) if msg.face_detected else None
+            self.ctl.look_at(center, time.monotonic())
 
     def on_estop(self, request, response):
+        """Torque off now; retried on a timer until every servo confirms (never blocks the executor)."""
         self.estopped = True
         self._stop_loop()
-        try:
-            self.bus.enable_torque(False)
-            response.success, response.message = True, 'torque off on every servo; deactivate and activate to resume'
-        except (BusError, AttributeError) as err:
-            response.success, response.message = False, f'torque off failed: {err}'
+        confirmed, detail = self._torque_off()
+        if not confirmed and self.estop_timer is None:
+            self.estop_timer = self.create_timer(0.2, self._retry_estop)
+        response.success = confirmed
+        response.message = ('torque off on every servo; deactivate and activate to resume' if confirmed
+                            else f'torque off not confirmed ({detail}); retrying every 0.2 s')
         self.get_logger().warning(f'E-STOP: {response.message}')
         return response
+
+    def _torque_off(self):
+        if self.bus is None:
+            return False, 'no bus'
+        try:
+            if not self.bus.connected:
+                self.bus.connect()
+            failed = self.bus.enable_torque(False)
+        except BusError as err:
+            return False, str(err)
+        self.estop_confirmed = not failed
+        return self.estop_confirmed, ('not confirmed by ' + ', '.join(failed)) if failed else ''
+
+    def _retry_estop(self) -> None:
+        self.counts['estop_retries'] += 1
+        confirmed, detail = self._torque_off()
+        if confirmed:
+            self.get_logger().warning('E-STOP: torque off confirmed on every servo')
+            self._cancel_estop_retry()
+
+    def _cancel_estop_retry(self) -> None:
+        if self.estop_timer is not None:
+            self.destroy_timer(self.estop_timer)
+            self.estop_timer = None
 
     # --- the loop ----------------------------------------------------------------------
     def control_cycle(self) -> None:
         self.drive(read=True)
 
     def drive(self, read: bool) -> None:
-        """Write the next safe goals (and, on a cycle, read the positions back)."""
-        if self.estopped or self.safety is None:
+        """Write the next goals (and, on a cycle, read the positions back)."""
+        if self.estopped or self.ctl is None or not self.active:
+            return
+        if not self.bus.connected:
+            self._reconnect()
             return
         t0 = time.monotonic()
-        # The real time since the previous write (a cycle's or a command's): the speed limit per second
-        # and the hold timers then hold however many writes there are.
-        dt = 1.0 / self.p['rate_hz'] if self._last_write is None else t0 - self._last_write
-        self._last_write = t0
-        fresh = t0 - self.command_time <= self.p['watchdog_s']
-        commands = self.commands if fresh and self.commands is not None else self.head.calm_commands
-        base = self.head.calm
-        if self.p['gaze']:
-            face = self.face if t0 - self.face_time < 0.5 else None
-            base = self.gaze.update(face, dt, self.head.calm)
-        goals = self.safety.step(self.head.commands_to_goals(commands, base), dt)
+        fresh = self.ctl.fresh(t0)
+        goals = self.ctl.step(t0)
         try:
             self.bus.sync_write_goals(goals)
             if fresh and self._unwritten_stamp is not None:
@@ -235,25 +288,33 @@ class DriverNode(LifecycleNode):
         self.joint_pub.publish(msg)
 
     def go_calm_then_relax(self) -> None:
-        """Ease every servo to its calm pose within its speed limits, then turn torque off."""
-        if self.bus is None or self.bus.port is None:
+        """Ease every servo to its calm pose within its limits, then turn torque off (bounded in time).
+        A KeyboardInterrupt cannot cut it short: torque off is always attempted."""
+        if self.bus is None or self.ctl is None:
             return
         period = 1.0 / self.p['rate_hz']
         deadline = time.monotonic() + self.p['calm_timeout_s']
+        self.ctl.ease_to_calm()
         try:
-            if self.safety is None:
-                self.safety = SafetyFilter(self.head, start=self._present_or_calm())
             while time.monotonic() < deadline:
-                goals = self.safety.step(self.head.calm, period)
-                self.bus.sync_write_goals(goals)
-                if np.allclose(goals, self.head.calm, atol=1.0):
-                    present = self.bus.sync_read_positions()
-                    if np.nanmax(np.abs(present - self.head.calm), initial=0.0) < 15:
+                try:
+                    if not self.bus.connected:
                         break
-                time.sleep(period)
-            self.bus.enable_torque(False)
+                    self.bus.sync_write_goals(self.ctl.step(time.monotonic()))
+                    if self.ctl.calm_reached() and self.ctl.calm_reached(self.bus.sync_read_positions()):
+                        break
+                    time.sleep(period)
+                except KeyboardInterrupt:
+                    continue
         except BusError as err:
             self.get_logger().error(f'while going calm: {err}')
+        finally:
+            for _ in range(3):
+                try:
+                    if self._torque_off()[0]:
+                        break
+                except KeyboardInterrupt:
+                    continue
 
     # --- helpers -----------------------------------------------------------------------
     def _open_bus(self) -> None:
@@ -278,57 +339,73 @@ class DriverNode(LifecycleNode):
             self.sim.stop()
             self.sim = None
 
-    def _present_or_calm(self) -> np.ndarray:
-        present = self.bus.sync_read_positions()
-        return np.where(np.isnan(present), self.head.calm, present)
-
     def _bus_failed(self, err: Exception) -> None:
-        self.bus_errors += 1
+        self.counts['bus_errors'] += 1
         self.last_bus_error = str(err)
         self.get_logger().error(f'bus error: {err}; reopening', throttle_duration_sec=2.0)
+        self.bus.disconnect()
+        self._reconnect_at = 0.0
+        self._reconnect()
+
+    def _reconnect(self) -> None:
+        """Reopen the bus (at most every reconnect_interval_s) and carry on from the controller's state."""
+        now = time.monotonic()
+        if now < self._reconnect_at:
+            return
+        self._reconnect_at = now + self.p['reconnect_interval_s']
         try:
-            self.bus.disconnect()
             self.bus.connect()
             # A servo that browned out came back with the unlimited factory profile.
             self.bus.write_profiles(self.head.max_velocity, self.head.dynamics.max_acceleration)
+            self.ctl.resync(self.bus.sync_read_positions())
+            self.bus.sync_write_goals(self.ctl.goals)
             self.bus.enable_torque(True)
-            # Start again from where the servos are: no jump after a reconnect.
-            self.safety = SafetyFilter(self.head, start=self._present_or_calm())
+            self.counts['reconnects'] += 1
         except BusError as again:
-            self.last_bus_error = f'{err}; reopen failed: {again}'
+            self.last_bus_error = f'{self.last_bus_error}; reopen failed: {again}'
+            self.bus.disconnect()
 
     def _read_some_health(self) -> None:
         """Health of one servo per cycle (a full round every len(servos) cycles)."""
-        if not self.health:
-            from emo_servo_driver.bus import ServoHealth
-            self.health = [ServoHealth() for _ in self.head.servos]
         i = self._health_next
         self.health[i] = self.bus.read_health_of(i)
         self._health_next = (i + 1) % len(self.head.servos)
 
     def _stop_loop(self) -> None:
+        self.active = False
         if self.timer is not None:
             self.destroy_timer(self.timer)
             self.timer = None
 
+    def _destroy_entities(self) -> None:
+        destroy = {'lifecycle_publisher': self.destroy_lifecycle_publisher, 'publisher': self.destroy_publisher,
+                   'subscription': self.destroy_subscription, 'service': self.destroy_service,
+                   'timer': self.destroy_timer}
+        for kind, entity in self._entities:
+            destroy[kind](entity)
+        self._entities = []
+
     def publish_diagnostics(self) -> None:
         now = time.monotonic()
         statuses = []
-        age = now - self.command_time
+        age = now - self.ctl.command_time if self.ctl else math.inf
         top = DiagnosticStatus(name=f'{self.get_name()}: servo driver', hardware_id=self.p.get('port', ''))
+        connected = self.bus is not None and self.bus.connected
         if self.estopped:
-            top.level, top.message = DiagnosticStatus.ERROR, 'E-STOP: torque off'
-        elif self.bus_errors and self.last_bus_error:
-            top.level, top.message = DiagnosticStatus.ERROR, f'bus errors: {self.last_bus_error}'
-        elif self.rejected and self.last_reject:
+            top.level = DiagnosticStatus.ERROR
+            top.message = 'E-STOP: torque off' if self.estop_confirmed else 'E-STOP: torque off NOT confirmed, retrying'
+        elif not connected:
+            top.level, top.message = DiagnosticStatus.ERROR, f'bus closed: {self.last_bus_error}'
+        elif self.counts['bus_errors'] and self.last_bus_error:
+            top.level, top.message = DiagnosticStatus.WARN, f'bus errors (reopened): {self.last_bus_error}'
+        elif self.counts['rejected_commands'] and self.last_reject:
             top.level, top.message = DiagnosticStatus.WARN, self.last_reject
         elif age > self.p['watchdog_s']:
             top.level, top.message = DiagnosticStatus.OK, 'no recent commands: holding the calm face'
         else:
             top.level, top.message = DiagnosticStatus.OK, 'driving'
         stats = self.bus.stats if self.bus is not None else None
-        values = {'command_age_s': f'{age:.3f}' if math.isfinite(age) else 'never',
-                  'rejected_commands': self.rejected, 'bus_errors': self.bus_errors,
+        values = {'command_age_s': f'{age:.3f}' if math.isfinite(age) else 'never', **self.counts,
                   'sync_reads': stats.reads if stats else 0, 'read_failures': stats.read_failures if stats else 0,
                   'cycle_ms_p50': f'{np.percentile(self.cycle_ms, 50):.2f}' if self.cycle_ms else 'nan',
                   'stamp_to_goal_ms_p50': f'{np.percentile(self.latency_ms, 50):.2f}' if self.latency_ms else 'nan',
@@ -337,9 +414,9 @@ class DriverNode(LifecycleNode):
         statuses.append(top)
         for i, servo in enumerate(self.head.servos if self.head else []):
             missing = stats.missing.get(servo.name, 0) if stats else 0
-            h = self.health[i] if i < len(self.health) else None
+            h = self.health[i] if i < len(self.health) else ServoHealth()
             st = DiagnosticStatus(name=f'{self.get_name()}: servo {servo.name}', hardware_id=f'dynamixel id {servo.id}')
-            errors = decode_hardware_error(h.hardware_error) if h else []
+            errors = decode_hardware_error(h.hardware_error)
             if missing >= 3:
                 st.level, st.message = DiagnosticStatus.ERROR, f'not answering ({missing} reads missed)'
             elif errors:
@@ -348,9 +425,9 @@ class DriverNode(LifecycleNode):
                 st.level, st.message = DiagnosticStatus.WARN, f'{missing} reads missed'
             else:
                 st.level, st.message = DiagnosticStatus.OK, 'ok'
-            st.values = [KeyValue(key='temperature_c', value=f'{h.temperature_c:.0f}' if h else 'nan'),
-                         KeyValue(key='voltage_v', value=f'{h.voltage_v:.1f}' if h else 'nan'),
-                         KeyValue(key='hardware_error_status', value=str(h.hardware_error if h else 0)),
+            st.values = [KeyValue(key='temperature_c', value=f'{h.temperature_c:.0f}'),
+                         KeyValue(key='voltage_v', value=f'{h.voltage_v:.1f}'),
+                         KeyValue(key='hardware_error_status', value=str(h.hardware_error)),
                          KeyValue(key='communication_misses', value=str(missing))]
             statuses.append(st)
         self.diag_pub.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()), status=statuses))
@@ -366,10 +443,16 @@ def main(args=None):
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except RCLError:
-        if rclpy.ok():
-            raise  # else: a callback in flight when Ctrl-C/SIGTERM shut the context down
+        if not rclpy.ok():
+            pass  # a callback in flight when Ctrl-C/SIGTERM shut the context down
+        else:
+            raise
     finally:
-        node.on_shutdown(None)
+        # From here on a second SIGINT (launch forwards one; `timeout -s INT` sends another) or a SIGTERM
+        # must not land inside calm-then-torque-off: on a real head the servos would stay torqued.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+        node.stop_safely()
         node.destroy_node()
         rclpy.try_shutdown()
 

@@ -1,42 +1,54 @@
-"""The safety filter: every path to a servo goes through here, every cycle.
+"""The safety rules every goal obeys: valid commands, the head's constraints, motion limits, hold time.
 
-    safety = SafetyFilter(head, start=present_positions)
-    commands = safety.check_commands(msg.commands)     # CommandError on NaN, inf, wrong length
-    commands = safety.project(commands)                 # into [0, 1] and every head constraint
-    goals = safety.step(head.commands_to_goals(commands, gaze_goals), dt)
+    commands = check_commands(msg.commands)          # CommandError on NaN, inf, wrong length
+    constraints = Constraints(head)
+    commands = constraints.project(commands)         # into [0, 1] and every head constraint
+    up, down = step_caps(goals, velocity, head, dt)  # how far each servo may move this write
+    hold = HoldTimers(head); tired = hold.update(goals, dt)
 
-`step` is the last word before the bus: it clamps to each servo's range,
-limits each servo's speed to its max_velocity (a goal never jumps), eases a
-servo back from an end of its range where it has stayed too long, and refuses
-non-finite goals by holding the last safe ones.
+HeadController (controller.py) applies them; they are here, apart, so each rule
+can be tested and read on its own.
+
+Motion limits per servo and per write (ticks): no faster than its max_velocity;
+its goal speed in a direction rises by at most max_acceleration x dt per write
+(a reversal restarts from rest); and never faster toward an end of its range
+than it can brake to a stop before that end at max_acceleration, so the
+firmware's profile (which brakes at that rate) cannot carry it past its range.
+Braking in the goal stream is not limited: the servo's own profile decelerates.
 """
 import numpy as np
 
 from emo_servo_driver.head import COMMAND_NAMES, Head
+
+# Longest time step one write may take credit for: a long pause does not license a jump.
+MAX_DT = 0.2
 
 
 class CommandError(ValueError):
     """A command message that must not reach the servos (wrong length, NaN, inf)."""
 
 
-class SafetyFilter:
-    def __init__(self, head: Head, start=None):
-        self.head = head
-        self.goals = np.clip(np.asarray(head.calm if start is None else start, dtype=np.float64), head.min, head.max)
-        self._at_end_s = np.zeros(len(head.servos))
-        self._cooling_s = np.zeros(len(head.servos))
-        self._a = np.array([k.coefficients for k in head.constraints]).reshape(-1, len(COMMAND_NAMES))
-        self._b = np.array([k.max for k in head.constraints])
+def check_commands(values) -> np.ndarray:
+    c = np.asarray(values, dtype=np.float64).ravel()
+    if c.size != len(COMMAND_NAMES):
+        raise CommandError(f'expected {len(COMMAND_NAMES)} commands, got {c.size}')
+    bad = [COMMAND_NAMES[i] for i in np.flatnonzero(~np.isfinite(c))]
+    if bad:
+        raise CommandError(f'non-finite commands: {", ".join(bad)}')
+    return c
 
-    @staticmethod
-    def check_commands(values) -> np.ndarray:
-        c = np.asarray(values, dtype=np.float64).ravel()
-        if c.size != len(COMMAND_NAMES):
-            raise CommandError(f'expected {len(COMMAND_NAMES)} commands, got {c.size}')
-        bad = [COMMAND_NAMES[i] for i in np.flatnonzero(~np.isfinite(c))]
-        if bad:
-            raise CommandError(f'non-finite commands: {", ".join(bad)}')
-        return c
+
+class Constraints:
+    """The head's linear constraints on the 11 commands (a convex set with the [0, 1] box)."""
+
+    def __init__(self, head: Head):
+        self.head = head
+        self.a = np.array([k.coefficients for k in head.constraints]).reshape(-1, len(COMMAND_NAMES))
+        self.b = np.array([k.max for k in head.constraints])
+
+    def holds(self, commands: np.ndarray, tol: float = 1e-6) -> bool:
+        c = np.asarray(commands, dtype=np.float64)
+        return bool(np.all(c >= -tol) and np.all(c <= 1 + tol) and np.all(self.a @ c <= self.b + tol))
 
     def project(self, commands: np.ndarray, iterations: int = 100) -> np.ndarray:
         """The nearest commands in [0, 1]^11 that satisfy every constraint (alternating projections).
@@ -45,48 +57,74 @@ class SafetyFilter:
         if the projection does not settle.
         """
         c = np.clip(np.asarray(commands, dtype=np.float64), 0.0, 1.0)
-        if not len(self._b):
+        if not len(self.b):
             return c
         for _ in range(iterations):
-            excess = self._a @ c - self._b
+            excess = self.a @ c - self.b
             if (excess <= 1e-9).all():
                 return c
-            for a, e in zip(self._a, excess):
+            for a, e in zip(self.a, excess):
                 if e > 0:
                     c = c - (e + 1e-9) * a / (a @ a)
             c = np.clip(c, 0.0, 1.0)
-        return c if (self._a @ c - self._b <= 1e-6).all() else self.head.calm_commands
+        return c if self.holds(c) else self.head.calm_commands
 
-    def step(self, targets: np.ndarray, dt: float) -> np.ndarray:
-        """The next goals: clamped, extreme-hold limited, speed limited. Keeps them for the next cycle."""
-        head = self.head
-        t = np.asarray(targets, dtype=np.float64)
-        t = np.where(np.isfinite(t), t, self.goals)  # a non-finite target holds the last safe goal
-        t = np.clip(t, head.min, head.max)
-        t = self._limit_time_at_ends(t, dt)
-        dt = float(np.clip(dt, 0.0, 0.2)) if np.isfinite(dt) else 0.0  # a long pause does not license a jump
-        step = np.clip(t - self.goals, -head.max_velocity * dt, head.max_velocity * dt)
-        self.goals = np.clip(self.goals + step, head.min, head.max)
-        return self.goals.copy()
 
-    def _limit_time_at_ends(self, t: np.ndarray, dt: float) -> np.ndarray:
-        head, hold = self.head, self.head.extreme_hold
-        span = head.max - head.min
-        # An end of travel that is also the calm pose (a closed jaw) is where the servo rests, not an extreme.
-        calm_low = head.calm <= head.min + hold['margin'] * span
-        calm_high = head.calm >= head.max - hold['margin'] * span
-        near_low = (self.goals <= head.min + hold['margin'] * span) & ~calm_low
-        near_high = (self.goals >= head.max - hold['margin'] * span) & ~calm_high
-        at_end = near_low | near_high
-        self._at_end_s = np.where(at_end, self._at_end_s + max(dt, 0.0), 0.0)
-        # A servo that stayed at an end too long rests away from it for as long again.
-        self._cooling_s = np.where(self._at_end_s > hold['max_seconds'], hold['max_seconds'],
-                                   np.maximum(self._cooling_s - max(dt, 0.0), 0.0))
-        tired = self._cooling_s > 0
-        side_low = self.goals < (head.min + head.max) / 2
-        near_low, near_high = tired & side_low & ~calm_low, tired & ~side_low & ~calm_high
-        low_release = head.min + hold['release'] * span
-        high_release = head.max - hold['release'] * span
-        t = np.where(near_low, np.maximum(t, low_release), t)
-        t = np.where(near_high, np.minimum(t, high_release), t)
-        return t
+def step_caps(goals: np.ndarray, velocity: np.ndarray, head: Head, dt: float):
+    """(up, down): the most each servo's goal may rise / fall in this write (ticks, >= 0)."""
+    dt = float(np.clip(dt, 0.0, MAX_DT)) if np.isfinite(dt) else 0.0
+    a = head.dynamics.max_acceleration
+    speed = head.max_velocity * dt
+    caps = []
+    for sign, room in ((1.0, head.max - goals), (-1.0, goals - head.min)):
+        room = np.maximum(room, 0.0)
+        # Speed-up: from the present speed in this direction (0 after a reversal), by a x dt at most.
+        going = np.maximum(velocity * sign, 0.0)
+        with np.errstate(invalid='ignore'):
+            ramp = np.where(np.isfinite(a), (going + a * dt) * dt, np.inf)
+            # Braking: the largest step d after which it can still stop within the room left,
+            # d / dt <= sqrt(2 a (room - d))  <=>  d <= -a dt^2 + sqrt((a dt^2)^2 + 2 a dt^2 room).
+            adt2 = a * dt * dt
+            brake = np.where(np.isfinite(a), -adt2 + np.sqrt(adt2 * adt2 + 2 * adt2 * room), room)
+        caps.append(np.clip(np.minimum(np.minimum(speed, ramp), np.minimum(brake, room)), 0.0, None))
+    return caps[0], caps[1]
+
+
+class HoldTimers:
+    """How long each servo's goal has stayed near an end of its range; a servo past
+    `extreme_hold.max_seconds` there is tired and rests away from that end for as long again.
+    An end that is also the calm pose (a closed jaw) is where the servo rests, not an extreme."""
+
+    def __init__(self, head: Head):
+        self.head = head
+        hold, span = head.extreme_hold, head.max - head.min
+        self.low_end = head.min + hold['margin'] * span
+        self.high_end = head.max - hold['margin'] * span
+        self.low_release = head.min + hold['release'] * span
+        self.high_release = head.max - hold['release'] * span
+        self.calm_low = head.calm <= self.low_end
+        self.calm_high = head.calm >= self.high_end
+        self.at_end_s = np.zeros(len(head.servos))
+        self.cooling_s = np.zeros(len(head.servos))
+        self.tired_low = np.zeros(len(head.servos), dtype=bool)
+
+    def at_end(self, goals: np.ndarray) -> np.ndarray:
+        return ((goals <= self.low_end) & ~self.calm_low) | ((goals >= self.high_end) & ~self.calm_high)
+
+    def update(self, goals: np.ndarray, dt: float) -> np.ndarray:
+        """Advance the timers by dt with these goals; returns which servos are tired."""
+        dt = max(float(dt), 0.0) if np.isfinite(dt) else 0.0
+        limit = self.head.extreme_hold['max_seconds']
+        self.at_end_s = np.where(self.at_end(goals), self.at_end_s + dt, 0.0)
+        became = self.at_end_s > limit
+        self.tired_low = np.where(became, goals < (self.head.min + self.head.max) / 2, self.tired_low)
+        self.cooling_s = np.where(became, limit, np.maximum(self.cooling_s - dt, 0.0))
+        return self.cooling_s > 0
+
+    def rested(self, targets: np.ndarray, tired: np.ndarray) -> np.ndarray:
+        """Targets with each tired servo kept at least `release` away from the end it tired at."""
+        t = np.where(tired & self.tired_low & ~self.calm_low, np.maximum(targets, self.low_release), targets)
+        return np.where(tired & ~self.tired_low & ~self.calm_high, np.minimum(t, self.high_release), t)
+
+    def respects(self, targets: np.ndarray, tired: np.ndarray, tol: float = 0.5) -> bool:
+        return bool(np.all(np.abs(self.rested(targets, tired) - targets) <= tol))

@@ -62,7 +62,7 @@ def test_commands_reach_the_servos_then_the_watchdog_brings_calm(rig):
     c = head.calm_commands
     c[10] = 0.9                                                    # jaw open
     jaw = head.index['jaw']
-    target = head.commands_to_goals(driver.safety.project(c))[jaw]
+    target = head.commands_to_goals(driver.ctl.constraints.project(c))[jaw]
     # 630 ticks at 1000 ticks/s: there within a second, given some slack for a loaded machine.
     assert send(local, pub, c, 6.0, until=lambda: abs(driver.sim.positions()[jaw] - target) < 10)
     send(local, pub, c, 0.3)
@@ -85,7 +85,7 @@ def test_malformed_commands_are_rejected_and_move_nothing(rig):
     assert spin_until(local, reported, timeout_s=3.0)
     face = driver.head.facial
     assert np.allclose(driver.sim.positions()[face], before[face], atol=3)
-    assert driver.rejected > 0
+    assert driver.counts['rejected_commands'] > 0
 
 
 def test_estop_turns_torque_off_at_once(rig):
@@ -134,7 +134,7 @@ def test_a_malformed_face_message_does_not_stop_the_driver(rig):
         faces.publish(FaceLandmarks(face_detected=True, image_width=640, image_height=480, image_xy=values))
     n = len(got['joints'])
     assert spin_until(local, lambda: len(got['joints']) > n + 20, timeout_s=10.0)   # still driving
-    assert driver.face is None                                                     # none of them is a face
+    assert driver.ctl.face_center is None                                                    # none of them is a face
 
 
 def _profiles(driver):
@@ -162,12 +162,12 @@ def test_a_serial_error_reopens_the_bus_without_a_jump(rig):
     jaw = driver.head.index['jaw']
     assert send(local, pub, c, 6.0, until=lambda: driver.sim.positions()[jaw] > driver.head.calm[jaw] + 100)
     driver.bus.port.ser.close()                       # the adapter goes away for a moment
-    assert send(local, pub, c, 5.0, until=lambda: driver.bus_errors > 0)
+    assert send(local, pub, c, 5.0, until=lambda: driver.counts['bus_errors'] > 0)
     before = driver.sim.positions()
     n = len(got['joints'])
     assert spin_until(local, lambda: len(got['joints']) > n + 10, timeout_s=5.0)   # driving again
     # Restarted from where the servos were: each moved no faster than its speed limit since.
-    assert driver.bus_errors >= 1 and 'reopen failed' not in driver.last_bus_error
+    assert driver.counts['bus_errors'] >= 1 and 'reopen failed' not in driver.last_bus_error
     assert np.all(np.abs(driver.sim.positions() - before) <= driver.head.max_velocity * 1.2 * 0.6 + 5)
     assert (_profiles(driver) > 0).all()                  # the profile is written again after the reconnect
 

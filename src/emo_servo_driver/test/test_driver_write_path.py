@@ -71,9 +71,9 @@ def test_write_on_command_is_the_default(ros_context):
 
 def test_commands_faster_than_the_cycle_keep_the_speed_limit_per_second(ros_context, monkeypatch):
     """The drive logic on a clock the test sets: commands every 5 ms, cycles every 20 ms, the jaw
-    told to go from one end to the other on every command (so it always runs at its limit). A
-    filter stepped by the cycle period on every write (not the real dt) would let the jaw travel
-    five times as far as its max_velocity allows."""
+    told to open wide (farther than it can go in the time, so it runs at its limits). A controller
+    stepped by the cycle period on every write (not the real dt) would let the jaw travel five
+    times as far as its max_velocity allows."""
     clock = [1000.0]
     monkeypatch.setattr(driver_module, 'time', types.SimpleNamespace(monotonic=lambda: clock[0], sleep=time.sleep))
     driver = DriverNode(context=ros_context, parameter_overrides=[Parameter('gaze', value=False)])
@@ -84,7 +84,7 @@ def test_commands_faster_than_the_cycle_keep_the_speed_limit_per_second(ros_cont
         writes, spans = record_writes(driver)
         for k in range(400):                                # 0.4 s of the test's clock, 1 ms steps
             if k % 5 == 0:
-                driver.on_commands(MotorCommands(commands=jaw_commands(head, 1.0 if (k // 5) % 2 else 0.0)))
+                driver.on_commands(MotorCommands(commands=jaw_commands(head, 1.0)))
             if k % 20 == 0:
                 driver.control_cycle()
             clock[0] += 0.001
@@ -93,8 +93,10 @@ def test_commands_faster_than_the_cycle_keep_the_speed_limit_per_second(ros_cont
         assert elapsed == pytest.approx(0.395, abs=1e-6)            # first write at 0, last command at 395 ms
         assert np.all(path <= budget + 1e-6), (head.names, path - budget)
         jaw = head.index['jaw']
-        # The jaw was at its limit the whole time: the bound above is what stopped it, not slack.
-        assert path[jaw] == pytest.approx(budget[jaw], rel=1e-6)
+        # The jaw ran at its limits the whole time (speeding up at max_acceleration, then at max_velocity):
+        # the bound above is what stopped it, not slack.
+        v, a = head.max_velocity[jaw], head.dynamics.max_acceleration[jaw]
+        assert path[jaw] == pytest.approx(budget[jaw] - v * v / (2 * a), abs=v * 0.005)
     finally:
         monkeypatch.undo()                                  # going calm at shutdown needs the real clock
         driver.on_shutdown(None)

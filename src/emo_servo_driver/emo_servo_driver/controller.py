@@ -1,0 +1,185 @@
+"""HeadController: the control policy of the head, with no ROS and no bus in it.
+
+    ctl = HeadController(head, watchdog_s=0.5)
+    goals = ctl.start(present)          # before torque on: goal = where each servo is (no jump)
+    ctl.command(values, now)            # 11 commands; CommandError if invalid; projected into the constraints
+    ctl.look_at((0.6, 0.4), now)        # the face in the eye camera (None: no face)
+    goals = ctl.step(now)               # the next goal set to write, every write
+    ctl.resync(present)                 # after a bus reconnect: state kept, moved servos restart where they are
+    ctl.ease_to_calm(); ... ctl.step(now) ...; ctl.calm_reached(present)
+
+Each step: the last valid commands (calm once `watchdog_s` passes without any),
+rested where a servo has held an end of its range too long (HoldTimers), are
+the target face. The facial servos move toward it along the straight line in
+command space, as far as every facial servo's motion limits allow (safety.step_caps):
+the constraint set is convex, so every face on the way satisfies the head's
+constraints, and every goal set written is the face of commands that do.
+Eyes and neck follow the gaze, each within its own limits. The state (goals,
+their velocities, the face the facial servos show, the hold timers) belongs to
+the controller, not to the bus: a reconnect or an e-stop does not reset it.
+"""
+import numpy as np
+
+from emo_servo_driver.gaze import Gaze
+from emo_servo_driver.head import Head
+from emo_servo_driver.safety import MAX_DT, Constraints, HoldTimers, check_commands, step_caps
+
+BISECTIONS = 20      # the share of the way to the target face, to 1e-6
+
+
+class HeadController:
+    def __init__(self, head: Head, watchdog_s: float = 0.5, gaze: bool = True, rate_hz: float = 50.0):
+        self.head = head
+        self.watchdog_s = float(watchdog_s)
+        self.period = 1.0 / float(rate_hz)
+        self.constraints = Constraints(head)
+        self.gaze = Gaze(head) if gaze else None
+        self.hold = HoldTimers(head)
+        self.facial = head.facial
+        n = len(head.servos)
+        self.goals = head.calm.copy()
+        self.velocity = np.zeros(n)
+        self.face = head.calm_commands        # the commands whose face the facial servos show
+        self.recovering = np.zeros(n, dtype=bool)   # facial servos on their way back onto that face
+        self.target = head.calm_commands
+        self.command_time = -np.inf
+        self.face_center = None
+        self.face_time = -np.inf
+        self.calming = False
+        self.started = False
+        self._last_step = None
+
+    # --- inputs ------------------------------------------------------------------------
+    def command(self, values, now: float) -> np.ndarray:
+        """Take 11 commands (CommandError if malformed); returns them projected into the constraints."""
+        self.target = self.constraints.project(check_commands(values))
+        self.command_time = now
+        return self.target.copy()
+
+    def look_at(self, center, now: float) -> None:
+        self.face_center, self.face_time = center, now
+
+    def fresh(self, now: float) -> bool:
+        return now - self.command_time <= self.watchdog_s
+
+    # --- starting, faults --------------------------------------------------------------
+    def start(self, present: np.ndarray) -> np.ndarray:
+        """Goals for torque on: each servo's present position (its last goal, or calm, where unknown).
+        The facial servos then make their way to the calm face, each within its limits."""
+        present = np.asarray(present, dtype=np.float64)
+        known = np.isfinite(present)
+        fallback = self.goals if self.started else self.head.calm
+        self.goals = np.clip(np.where(known, present, fallback), self.head.min, self.head.max)
+        self.velocity = np.zeros(len(self.goals))
+        self.face = self.head.calm_commands
+        self._mark_recovering()
+        self.calming, self.started, self._last_step = False, True, None
+        return self.goals.copy()
+
+    def resync(self, present: np.ndarray) -> None:
+        """After a bus reconnect. Goals, velocities and hold timers stay; a servo that answered from
+        farther than a torqued servo lags its goal (it went limp) restarts from where it is; one that
+        did not answer holds its last goal."""
+        present = np.asarray(present, dtype=np.float64)
+        moved = np.isfinite(present) & (np.abs(present - self.goals) > self.lag_tolerance())
+        self.goals = np.where(moved, np.clip(present, self.head.min, self.head.max), self.goals)
+        self.velocity = np.where(moved, 0.0, self.velocity)
+        self._mark_recovering()
+
+    def lag_tolerance(self) -> np.ndarray:
+        """How far a torqued servo can trail its goal: its braking distance plus 50 ms at full speed."""
+        v, a = self.head.max_velocity, self.head.dynamics.max_acceleration
+        with np.errstate(invalid='ignore', divide='ignore'):
+            brake = np.where(np.isfinite(a), v * v / (2 * a), 0.0)
+        return brake + 0.05 * v + 10.0
+
+    def ease_to_calm(self) -> None:
+        """From now on the target is the calm face, whatever commands arrive (until start())."""
+        self.calming = True
+
+    def calm_reached(self, present: np.ndarray = None, tol_ticks: float = 15.0) -> bool:
+        if not np.allclose(self.goals, self.head.calm, atol=1.0):
+            return False
+        if present is None:
+            return True
+        present = np.asarray(present, dtype=np.float64)
+        return bool(np.nanmax(np.abs(present - self.head.calm), initial=0.0) < tol_ticks)
+
+    # --- the step ----------------------------------------------------------------------
+    def step(self, now: float) -> np.ndarray:
+        """The next goal set (ticks), and the controller moves on to it."""
+        head = self.head
+        # The first step after start() writes where the servos are; motion is timed from it.
+        dt = 0.0 if self._last_step is None else now - self._last_step
+        dt = float(np.clip(dt, 0.0, MAX_DT)) if np.isfinite(dt) else 0.0
+        self._last_step = now
+        tired = self.hold.update(self.goals, dt)
+        calm = self.calming or not self.fresh(now)
+        target_face = head.calm_commands if calm else self.target
+        base = head.calm
+        if self.gaze is not None:
+            looking = not self.calming and now - self.face_time < 0.5
+            base = self.gaze.update(self.face_center if looking else None, dt, head.calm)
+        target_face = self._rested_face(target_face, tired)
+        targets = self.hold.rested(np.clip(base, head.min, head.max), tired)
+
+        up, down = step_caps(self.goals, self.velocity, head, dt)
+        new = self.goals.copy()
+        other = ~self.facial
+        new[other] = self.goals[other] + np.clip(targets[other] - self.goals[other], -down[other], up[other])
+        if self.recovering.any():
+            # Back onto the face, each recovering servo on its own; the rest hold it.
+            goal = head.commands_to_goals(self.face)
+            r = self.recovering
+            new[r] = self.goals[r] + np.clip(goal[r] - self.goals[r], -down[r], up[r])
+            self.recovering = r & (np.abs(new - goal) > 1e-6)
+        else:
+            self.face, new[self.facial] = self._advance_face(target_face, up, down)
+        new = np.clip(new, head.min, head.max)
+        if dt > 0:
+            self.velocity = (new - self.goals) / dt
+        self.goals = new
+        return new.copy()
+
+    def _advance_face(self, target_face: np.ndarray, up: np.ndarray, down: np.ndarray):
+        """The face the greatest share of the way to the target that every facial servo can reach."""
+        f = self.facial
+        start = self.goals[f]
+        d = target_face - self.face
+
+        def fits(alpha):
+            move = self.head.commands_to_goals(self.face + alpha * d)[f] - start
+            return bool(np.all(move <= up[f] + 1e-9) and np.all(-move <= down[f] + 1e-9))
+
+        lo, hi = 0.0, 1.0
+        if fits(1.0):
+            lo = 1.0
+        else:
+            for _ in range(BISECTIONS):
+                mid = 0.5 * (lo + hi)
+                lo, hi = (mid, hi) if fits(mid) else (lo, mid)
+        face = self.face + lo * d
+        return face, self.head.commands_to_goals(face)[f]
+
+    def _rested_face(self, target_face: np.ndarray, tired: np.ndarray) -> np.ndarray:
+        """The target face pulled toward calm until no tired facial servo is asked to stay at its end.
+        Every face between calm and a valid face is valid (the constraint set is convex)."""
+        tired = tired & self.facial
+        if not tired.any():
+            return target_face
+        calm, d = self.head.calm_commands, target_face - self.head.calm_commands
+
+        def rested(s):
+            return self.hold.respects(self.head.commands_to_goals(calm + s * d), tired)
+
+        if rested(1.0):
+            return target_face
+        lo, hi = 0.0, 1.0
+        for _ in range(BISECTIONS):
+            mid = 0.5 * (lo + hi)
+            lo, hi = (mid, hi) if rested(mid) else (lo, mid)
+        return calm + lo * d
+
+    def _mark_recovering(self) -> None:
+        off_face = np.abs(self.goals - self.head.commands_to_goals(self.face)) > 1e-6
+        self.recovering = self.facial & off_face
