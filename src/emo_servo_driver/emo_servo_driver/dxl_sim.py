@@ -185,9 +185,11 @@ class SimServo:
 class SimulatedServoChain:
     """Simulated servos on one pseudo-terminal; `port` is the serial device path to open."""
 
-    def __init__(self, servos, speed_scale: float = 1.0, faults: Faults = None, dynamics=None):
+    def __init__(self, servos, speed_scale: float = 1.0, faults: Faults = None, dynamics=None, link: str = None):
         """dynamics: the head's (real plant: speed under load, the profile the driver writes);
-        None: the ideal plant (max_velocity x 1.2). speed_scale scales either speed."""
+        None: the ideal plant (max_velocity x 1.2). speed_scale scales either speed. link: a stable
+        path (like a udev symlink, /dev/ttyDXL) that points at the pty, so unplug()/start() can
+        replace the pty under an open driver as a USB adapter that is pulled out and back in."""
         servos = list(servos)
         if dynamics is None:
             speeds = [s.max_velocity * 1.2 * speed_scale for s in servos]
@@ -202,14 +204,24 @@ class SimulatedServoChain:
         self._thread = None
         self._stop = threading.Event()
         self.port = None
+        self.link = link
         self.packets = 0
         self.bad_packets = 0
+        # When a list: every goal set written, as (arrival time.monotonic(), {id: goal ticks}).
+        self.goal_log = None
 
     def start(self) -> 'SimulatedServoChain':
         import tty
         self._master, self._slave = os.openpty()
         tty.setraw(self._slave)
         self.port = os.ttyname(self._slave)
+        if self.link:
+            tmp = f'{self.link}.new'
+            if os.path.lexists(tmp):
+                os.remove(tmp)
+            os.symlink(self.port, tmp)
+            os.replace(tmp, self.link)          # atomically: a driver never opens a half-made link
+            self.port = self.link
         self._stop.clear()
         self._thread = threading.Thread(target=self._serve, name='dxl-sim', daemon=True)
         self._thread.start()
@@ -226,6 +238,11 @@ class SimulatedServoChain:
                 except OSError:
                     pass
         self._master = self._slave = None
+
+    def unplug(self) -> None:
+        """The adapter is pulled out: the pty goes away (the servos keep their state and torque);
+        start() plugs a new one in behind the same link."""
+        self.stop()
 
     def __enter__(self):
         return self.start()
@@ -332,10 +349,15 @@ class SimulatedServoChain:
         elif inst == INST_SYNC_WRITE and len(params) >= 4:
             addr, length = params[0] | (params[1] << 8), params[2] | (params[3] << 8)
             rest = params[4:]
+            written = {}
             for k in range(0, len(rest) - length, length + 1):
                 i = rest[k]
                 if i in self.servos:
                     self.servos[i].write(addr, rest[k + 1:k + 1 + length])
+                    written[i] = rest[k + 1:k + 1 + length]
+            if self.goal_log is not None and addr == X_SERIES['goal_position'][0] and length == 4:
+                self.goal_log.append((time.monotonic(), {i: int.from_bytes(v, 'little', signed=True)
+                                                         for i, v in written.items()}))
         elif inst == INST_REBOOT and dxl_id in self.servos:
             s = self.servos[dxl_id]
             with s.lock:

@@ -115,3 +115,27 @@ def test_an_empty_port_is_a_clear_error():
             DynamixelBus(HEAD.servos, sim.port, latency_timer_ms=2).connect()
     finally:
         sim.stop()
+
+
+def test_a_pulled_adapter_is_a_bus_error_and_the_link_comes_back(tmp_path):
+    """An OSError on the wire (EIO once the pty is gone) once escaped as an exception the driver did
+    not catch; it is a BusError, and reopening the same link reaches the servos again."""
+    head = load_head()
+    sim = SimulatedServoChain(head.servos, link=str(tmp_path / 'ttyDXL')).start()
+    bus = DynamixelBus(head.servos, sim.port, 1_000_000, 8)
+    try:
+        bus.connect()
+        sim.goal_log = []
+        bus.sync_write_goals(head.calm)
+        sim.unplug()
+        for attempt in (lambda: bus.sync_write_goals(head.calm), bus.sync_read_positions):
+            with pytest.raises(BusError, match='serial port'):
+                attempt()
+        sim.start()
+        bus.disconnect()
+        assert bus.connect() == []
+        assert np.allclose(bus.sync_read_positions(), head.calm)
+        assert len(sim.goal_log) == 1 and sim.goal_log[0][1][head.servos[0].id] == head.calm[0]
+    finally:
+        bus.disconnect()
+        sim.stop()

@@ -1,0 +1,197 @@
+"""The driver's lifecycle, e-stop and shutdown over real rclpy and DDS (issue 13, deliverable 5),
+and its bus faults: a pulled adapter, stale commands."""
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import numpy as np
+import pytest
+
+rclpy = pytest.importorskip('rclpy')
+from emo_msgs.msg import MotorCommands, Topics  # noqa: E402
+from rclpy.executors import MultiThreadedExecutor  # noqa: E402
+from rclpy.lifecycle import TransitionCallbackReturn  # noqa: E402
+from rclpy.parameter import Parameter  # noqa: E402
+from std_msgs.msg import Header  # noqa: E402
+from std_srvs.srv import Trigger  # noqa: E402
+
+from emo_servo_driver.driver_node import DriverNode  # noqa: E402
+from emo_servo_driver.dxl_sim import SimulatedServoChain  # noqa: E402
+from emo_servo_driver.head import load_head  # noqa: E402
+from ros_testing import spin_until  # noqa: E402
+
+pytestmark = pytest.mark.ros
+HEAD = load_head()
+
+
+def entities(node):
+    return {k: len(list(getattr(node, k))) for k in ('subscriptions', 'publishers', 'services', 'timers', 'clients')}
+
+
+def test_configure_cleanup_cycles_leave_nothing_behind(ros_context):
+    """Each configure/cleanup once left a subscription pair, the e-stop service, a timer and publishers."""
+    driver = DriverNode(context=ros_context)
+    try:
+        before = entities(driver)
+        configured = []
+        for _ in range(4):
+            assert driver.trigger_configure() == TransitionCallbackReturn.SUCCESS
+            configured.append(entities(driver))
+            assert driver.trigger_cleanup() == TransitionCallbackReturn.SUCCESS
+            assert entities(driver) == before
+        assert all(c == configured[0] for c in configured) and configured[0] != before
+    finally:
+        driver.on_shutdown(None)
+        driver.destroy_node()
+
+
+@pytest.fixture
+def running(ros_context, ros_node):
+    """An active driver spun on its own executor, with the simulated chain in this process."""
+    driver = DriverNode(context=ros_context, parameter_overrides=[Parameter('gaze', value=False)])
+    assert driver.trigger_configure() == TransitionCallbackReturn.SUCCESS
+    assert driver.trigger_activate() == TransitionCallbackReturn.SUCCESS
+    executor = MultiThreadedExecutor(num_threads=2, context=ros_context)
+    executor.add_node(driver)
+    threading.Thread(target=executor.spin, daemon=True).start()
+    yield driver, ros_node
+    executor.shutdown()
+    driver.on_shutdown(None)
+    driver.destroy_node()
+
+
+def call(node, executor, name, timeout_s=10.0):
+    client = node.create_client(Trigger, name)
+    assert client.wait_for_service(timeout_sec=10.0)
+    started = time.monotonic()
+    future = client.call_async(Trigger.Request())
+    assert spin_until(executor, future.done, timeout_s=timeout_s)
+    return future.result(), time.monotonic() - started
+
+
+def test_estop_retries_torque_off_until_confirmed_and_never_blocks(running):
+    driver, (node, executor) = running
+    driver.sim.faults.silent_ids.update(driver.sim.order)       # nobody answers: torque off cannot be confirmed
+    result, took = call(node, executor, '/driver_node/estop')
+    assert not result.success and 'retrying' in result.message and took < 3.0
+    spin_until(executor, lambda: False, timeout_s=0.5)
+    assert not driver.estop_confirmed and driver.counts['estop_retries'] >= 1     # still trying
+    driver.sim.faults.silent_ids.clear()                          # the bus comes back
+    assert spin_until(executor, lambda: driver.estop_confirmed, timeout_s=5.0)
+    assert not driver.sim.torque().any()
+    retries = driver.counts['estop_retries']
+    spin_until(executor, lambda: False, timeout_s=0.5)
+    assert driver.counts['estop_retries'] == retries                              # and then stops
+    # Deactivate after an e-stop: nothing to ease (torque is off), so no 3 s in the executor.
+    started = time.monotonic()
+    assert driver.trigger_deactivate() == TransitionCallbackReturn.SUCCESS
+    assert time.monotonic() - started < 0.5
+
+
+def test_activate_after_an_estop_starts_where_the_face_sagged(running):
+    """e-stop -> deactivate -> activate once jumped the jaw 348 ticks in one cycle."""
+    driver, (node, executor) = running
+    jaw = HEAD.index['jaw']
+    pub = node.create_publisher(MotorCommands, Topics.MOTOR_COMMANDS, 1)
+    assert spin_until(executor, lambda: pub.get_subscription_count() > 0, timeout_s=10.0)
+    c = HEAD.calm_commands
+    c[10] = 1.0
+    for _ in range(60):
+        pub.publish(MotorCommands(commands=[float(x) for x in c]))
+        spin_until(executor, lambda: False, timeout_s=0.02)
+    assert driver.sim.positions()[jaw] > HEAD.calm[jaw] + 300
+    assert call(node, executor, '/driver_node/estop')[0].success
+    servo = driver.sim.servos[HEAD.servos[jaw].id]
+    with servo.lock:
+        servo.position -= 120.0                                   # limp: the jaw sags
+    sagged = driver.sim.positions()[jaw]
+    assert driver.trigger_deactivate() == TransitionCallbackReturn.SUCCESS
+    assert driver.trigger_activate() == TransitionCallbackReturn.SUCCESS
+    assert abs(servo._get('goal_position') - sagged) <= 1            # goal = present before torque on
+    assert driver.sim.torque().all()
+
+
+def test_a_stale_command_is_refused(running):
+    driver, (node, executor) = running
+    pub = node.create_publisher(MotorCommands, Topics.MOTOR_COMMANDS, 1)
+    assert spin_until(executor, lambda: pub.get_subscription_count() > 0, timeout_s=10.0)
+    c = HEAD.calm_commands
+    c[10] = 1.0
+    old = node.get_clock().now().nanoseconds - int(2e9)            # its image is 2 s old
+    stale = Header(stamp=rclpy.time.Time(nanoseconds=old).to_msg())
+    negative = Header()
+    negative.stamp.sec = -5
+    for _ in range(20):
+        for header in (stale, negative):
+            pub.publish(MotorCommands(header=header, commands=[float(x) for x in c]))
+        spin_until(executor, lambda: False, timeout_s=0.02)
+    assert spin_until(executor, lambda: driver.counts['stale_commands'] >= 10, timeout_s=5.0)
+    jaw = HEAD.index['jaw']
+    assert abs(driver.sim.positions()[jaw] - HEAD.calm[jaw]) < 5
+
+
+def test_a_pulled_adapter_is_reopened_and_the_face_carries_on(ros_context, tmp_path):
+    """The port disappears under the driver (USB unplugged) and comes back behind the same link."""
+    sim = SimulatedServoChain(HEAD.servos, dynamics=HEAD.dynamics, link=str(tmp_path / 'ttyDXL')).start()
+    driver = DriverNode(context=ros_context, parameter_overrides=[
+        Parameter('bus', value='dynamixel'), Parameter('port', value=sim.port), Parameter('latency_timer_ms', value=8),
+        Parameter('gaze', value=False), Parameter('reconnect_interval_s', value=0.2)])
+    executor = MultiThreadedExecutor(num_threads=2, context=ros_context)
+    try:
+        assert driver.trigger_configure() == TransitionCallbackReturn.SUCCESS
+        assert driver.trigger_activate() == TransitionCallbackReturn.SUCCESS
+        executor.add_node(driver)
+        threading.Thread(target=executor.spin, daemon=True).start()
+        time.sleep(0.3)
+        sim.unplug()
+        time.sleep(0.6)                                         # several failed reopen attempts, no crash
+        assert driver.counts['bus_errors'] >= 1 and not driver.bus.connected
+        sim.start()
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline and driver.counts['reconnects'] < 1:
+            time.sleep(0.05)
+        assert driver.counts['reconnects'] >= 1 and driver.bus.connected
+        writes = driver.bus.stats.writes
+        time.sleep(0.3)
+        assert driver.bus.stats.writes > writes                 # driving again
+    finally:
+        executor.shutdown()
+        driver.on_shutdown(None)
+        driver.destroy_node()
+        sim.stop()
+
+
+def test_a_second_sigint_cannot_interrupt_calm_then_torque_off(tmp_path):
+    """Under `ros2 launch` a second SIGINT (launch forwards one, `timeout -s INT` sends another) once
+    landed inside the ease-to-calm sleep, before torque off: the servos stayed torqued."""
+    from ament_index_python.packages import get_package_prefix
+    sim = SimulatedServoChain(HEAD.servos, dynamics=HEAD.dynamics).start()
+    exe = os.path.join(get_package_prefix('emo_servo_driver'), 'lib', 'emo_servo_driver', 'driver_node')
+    log = open(tmp_path / 'driver.log', 'w')
+    proc = subprocess.Popen([exe, '--ros-args', '-p', 'bus:=dynamixel', '-p', f'port:={sim.port}',
+                             '-p', 'latency_timer_ms:=8', '-p', 'watchdog_s:=5.0'], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not sim.torque().all():
+            time.sleep(0.05)
+        assert sim.torque().all(), (tmp_path / 'driver.log').read_text()
+        jaw = HEAD.servos[HEAD.index['jaw']].id
+        with sim.servos[jaw].lock:                               # the face is far from calm: easing takes a while
+            sim.servos[jaw]._put('goal_position', int(HEAD.max[HEAD.index['jaw']]))
+            sim.servos[jaw].position = HEAD.max[HEAD.index['jaw']]
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        for _ in range(3):
+            time.sleep(0.15)
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=15)
+        assert not sim.torque().any(), (tmp_path / 'driver.log').read_text()
+        assert proc.returncode == 0, (tmp_path / 'driver.log').read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
+        sim.stop()
