@@ -11,7 +11,7 @@ export ROS_LOCALHOST_ONLY ?= 1
 ENV := source $(ROOT)/tools/env.sh
 COLCON_BUILD := colcon build --base-paths src --event-handlers console_direct- summary+
 
-.PHONY: setup build test bench demo evaluate lock clean
+.PHONY: setup build test bench demo evaluate soak lock clean
 # The simulated plant of `make demo`: real (as slow as a real head) | ideal (instant).
 PLANT ?= real
 # Real faces for `make evaluate` (not part of a clone; ONSETS=DIR to use another corpus).
@@ -32,6 +32,7 @@ test: build
 demo: export ROS_DOMAIN_ID ?= 41
 bench: export ROS_DOMAIN_ID ?= 42
 evaluate: export ROS_DOMAIN_ID ?= 43
+soak: export ROS_DOMAIN_ID ?= 44
 
 # The main job: coexpression vs mimicry on the demo camera, simulated servos and head.
 demo: build
@@ -46,6 +47,11 @@ evaluate: build
 bench: build
 	$(ENV)
 	python bench/run.py
+
+# The whole graph for SOAK_S seconds (default 600) with bus faults and hostile messages: results/soak.json.
+soak: build
+	$(ENV)
+	python bench/soak.py
 
 # Regenerate requirements/lock.txt from requirements/requirements.in in a scratch venv.
 lock:

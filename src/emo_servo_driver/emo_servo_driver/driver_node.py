@@ -118,8 +118,11 @@ class DriverNode(LifecycleNode):
         self.joint_pub = self.create_lifecycle_publisher(JointState, Topics.JOINT_STATES, 10)
         self.diag_pub = self.create_publisher(DiagnosticArray, Topics.DIAGNOSTICS, 10)
         self.latency_pub = self.create_publisher(Float32, Topics.STAMP_TO_GOAL_LATENCY, 10)
+        # Every goal set written, stamped when it was computed: what the servos were told, for plots and checks.
+        self.goal_pub = self.create_lifecycle_publisher(JointState, '~/goal_positions', 100)
         self._entities = [
-            ('lifecycle_publisher', self.joint_pub), ('publisher', self.diag_pub), ('publisher', self.latency_pub),
+            ('lifecycle_publisher', self.joint_pub), ('lifecycle_publisher', self.goal_pub),
+            ('publisher', self.diag_pub), ('publisher', self.latency_pub),
             # Depth 1: each command is a whole pose, so one that waited behind a newer one is stale; a deeper
             # queue let a stalled loop work through old poses (one bus write each) and stay behind.
             ('subscription', self.create_subscription(MotorCommands, Topics.MOTOR_COMMANDS, self.on_commands, 1)),
@@ -258,11 +261,13 @@ class DriverNode(LifecycleNode):
         if not self.bus.connected:
             self._reconnect()
             return
+        stamp = self.get_clock().now()
         t0 = time.monotonic()
         fresh = self.ctl.fresh(t0)
         goals = self.ctl.step(t0)
         try:
             self.bus.sync_write_goals(goals)
+            self.goal_pub.publish(self._joint_state(goals, stamp.to_msg()))
             if fresh and self._unwritten_stamp is not None:
                 # Command stamp (its source image's capture time, or its creation) -> goal written.
                 stamp = self._unwritten_stamp
@@ -281,11 +286,12 @@ class DriverNode(LifecycleNode):
             self.cycle_ms.append((time.monotonic() - t0) * 1e3)
 
     def publish_joint_states(self) -> None:
-        msg = JointState(header=Header(stamp=self.get_clock().now().to_msg(), frame_id=''))
-        msg.name = list(self.head.names)
+        self.joint_pub.publish(self._joint_state(self.positions, self.get_clock().now().to_msg()))
+
+    def _joint_state(self, ticks, stamp) -> JointState:
         # Radians from the servo centre (2048 ticks); NaN where a servo did not answer.
-        msg.position = ((self.positions - TICKS_PER_REV / 2) * TICK_RAD).tolist()
-        self.joint_pub.publish(msg)
+        return JointState(header=Header(stamp=stamp, frame_id=''), name=list(self.head.names),
+                          position=((np.asarray(ticks, dtype=np.float64) - TICKS_PER_REV / 2) * TICK_RAD).tolist())
 
     def go_calm_then_relax(self) -> None:
         """Ease every servo to its calm pose within its limits, then turn torque off (bounded in time).
