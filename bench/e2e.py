@@ -17,8 +17,8 @@
   bench/landmarks.py), the three message hops (landmarks -> predictor -> inverse -> driver,
   each with its own message type and its subscriber's QoS, one process to another as in the
   graph), the predictor's per-frame step (bench/predictor.py), the inverse step
-  (bench/inverse.py) and the driver (commands projected, mapped, gaze, safety filter, one
-  sync write of 26 goals on the in-process simulated chain). Each is in details.
+  (bench/inverse.py) and the driver (HeadController: commands projected, gaze, the face's
+  step within every servo's limits; one sync write of 26 goals on the in-process simulated chain). Each is in details.
 - e2e_p50_over_floor / e2e_p99_over_floor: the latency as a multiple of that floor, a goal
   that still means something on a shared, noisy machine (both measured in the same run).
 
@@ -211,14 +211,13 @@ def hop_costs() -> dict:
 
 # --- the floor: compute stages ------------------------------------------------------------------
 def driver_write_ms(n: int = 300) -> np.ndarray:
-    """The driver's work from a command to its goals on the bus, as drive() does it: check and
-    project the commands, gaze, map onto the servos, safety filter, one sync write (26 goals) on the
-    in-process simulated chain (real plant, the driver's latency timer)."""
+    """The driver's work from a command to its goals on the bus, as drive() does it: HeadController
+    (check and project the commands, gaze, the face's step within every servo's limits) and one sync
+    write (26 goals) on the in-process simulated chain (real plant, the driver's latency timer)."""
     from emo_servo_driver.bus import DynamixelBus
+    from emo_servo_driver.controller import HeadController
     from emo_servo_driver.dxl_sim import SimulatedServoChain
-    from emo_servo_driver.gaze import Gaze
     from emo_servo_driver.head import load_head
-    from emo_servo_driver.safety import SafetyFilter
     head = load_head()
     sim = SimulatedServoChain(head.servos, dynamics=head.dynamics).start()
     bus = DynamixelBus(head.servos, sim.port, latency_timer_ms=8)
@@ -227,15 +226,16 @@ def driver_write_ms(n: int = 300) -> np.ndarray:
         bus.connect()
         bus.write_profiles(head.max_velocity, head.dynamics.max_acceleration)
         bus.enable_torque(True)
-        safety, gaze = SafetyFilter(head, start=head.calm), Gaze(head)
+        ctl = HeadController(head)
+        ctl.start(head.calm)
         rng = np.random.default_rng(0)
         for i in range(n):
             raw = list(np.clip(head.calm_commands + rng.normal(0, 0.1, 11), 0, 1))
             time.sleep(0.01)
             t0 = time.perf_counter()
-            commands = safety.project(SafetyFilter.check_commands(raw))
-            base = gaze.update((0.5, 0.5), 0.01, head.calm)
-            bus.sync_write_goals(safety.step(head.commands_to_goals(commands, base), 0.01))
+            ctl.command(raw, time.monotonic())
+            ctl.look_at((0.5, 0.5), time.monotonic())
+            bus.sync_write_goals(ctl.step(time.monotonic()))
             out[i] = (time.perf_counter() - t0) * 1e3
         bus.enable_torque(False)
     finally:

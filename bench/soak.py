@@ -12,14 +12,17 @@ Hostile messages, 5 a second each: MotorCommands (NaN, inf, 1e30, stale, future
 and negative stamps, and valid but random extreme faces), FaceLandmarks (odd
 lengths, NaN, 1e30, empty, negative stamps), AnticipatedFace (the same).
 
-Checked, on every goal set the simulated servos received (time of arrival):
+Checked on every goal set the simulated servos received:
   range_violations        a goal outside its servo's [min, max]
   constraint_violations   a goal set that is not the face of commands within the head's constraints
                           (emo_servo_driver.pose_check, a MILP; each distinct goal set once)
   hold_violations         a servo left at an end of its range longer than extreme_hold.max_seconds + 1 s
-and on every goal set the driver published on ~/goal_positions (its own stamps, to within 0.5 ms):
+                          (times of arrival)
   speed_violations        faster than max_velocity
   acceleration_violations speeding up faster than max_acceleration, or too fast to brake before a range end
+The last two are timed by the driver's own stamps: each received goal set is matched (in order, by value)
+to the one the driver published on ~/goal_positions; goals are whole ticks (+-1 tick per step allowed) and
+stamps are the controller's own step times (to 10 us); a step from or to a goal set without a stamp is not timed (counted).
 Also: exceptions (Python tracebacks in any node's log), nodes_lost (processes gone at the end),
 rss_growth_pct (the graph's resident memory, end vs. the end of the first minute; per node in details).
 """
@@ -36,7 +39,7 @@ import numpy as np
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPLUG_EVERY_S = 30.0
-TIMING_S = 0.0005          # stamp jitter allowed in the speed and acceleration checks
+TIMING_S = 1e-5            # stamp rounding allowed in the speed and acceleration checks
 HOLD_SLACK_S = 1.0         # time to leave an end once the hold limit is reached
 
 
@@ -238,42 +241,81 @@ def check_received(head, received) -> dict:
     return out
 
 
-def check_published(head, published) -> dict:
-    """Speed and acceleration on the driver's own stamps (what it told the servos, and when)."""
-    t = np.array([p[0] for p in published])
-    g = np.array([p[1] for p in published])
+def stamp_received(received, published, window: int = 8):
+    """Each goal set the servos received, with the driver's stamp of the same goal set (matched in order by
+    value: the published goals rounded to ticks equal the received ones), or NaN where none matched (a goal
+    set written but not published, e.g. on a reconnect, or a published one lost)."""
+    pub = [np.round(p[1]) for p in published]
+    stamps = np.full(len(received), np.nan)
+    j = 0
+    for k, (_, goals) in enumerate(received):
+        for m in range(j, min(j + window, len(pub))):
+            if np.array_equal(pub[m], goals):
+                stamps[k], j = published[m][0], m + 1
+                break
+    return stamps
+
+
+def check_motion(head, received, published) -> dict:
+    """Speed and acceleration of the goal stream the servos received (complete: every sync write that reached
+    them, in order), timed by the driver's stamps. Goals are whole ticks, so a step is known to +-1 tick;
+    a pair of writes is checked only when both carry a stamp."""
+    stamps = stamp_received(received, published)
+    g = np.array([r[1] for r in received])
     a, vmax = head.dynamics.max_acceleration, head.max_velocity
-    speed = accel = 0
-    velocity = np.zeros(len(head.servos))
-    for k in range(1, len(t)):
-        dt = min(t[k] - t[k - 1], 0.2)
+    speed = accel = checked = 0
+    examples = []
+    velocity, prev_dt = np.zeros(len(head.servos)), None
+    for k in range(1, len(g)):
         d = g[k] - g[k - 1]
-        if dt <= 0:
-            speed += int((np.abs(d) > 1e-3).sum())
+        dt = stamps[k] - stamps[k - 1]
+        if not np.isfinite(dt):
+            velocity, prev_dt = np.zeros(len(head.servos)), None     # unknown timing: start afresh
             continue
-        slack = dt + TIMING_S
-        speed += int((np.abs(d) > vmax * slack + 1e-3).sum())
-        v = d / dt
-        going = np.where(np.sign(v) == np.sign(velocity), np.abs(velocity), 0.0)
-        speed_up = np.abs(d) > (going + a * slack) * slack + 1e-3
-        room = np.where(d > 0, head.max - g[k], g[k] - head.min)
-        brake = np.abs(d) > np.sqrt(2 * a * (room + 1e-3)) * slack + 1e-3
+        checked += 1
+        dt = min(dt, 0.2)
+        slack = max(dt, 0.0) + TIMING_S
+        fast = np.abs(d) - 1 > vmax * slack
+        # Speeding up: from the speed in this direction before (0 after a reversal), whose own +-1 tick
+        # step error is 1 / prev_dt in speed.
+        going = np.where(np.sign(d) == np.sign(velocity), np.abs(velocity), 0.0)
+        if prev_dt:
+            going = going + 1.0 / prev_dt
+        else:
+            going = np.full(len(d), np.inf)                           # no speed known before this step
+        speed_up = np.abs(d) - 1 > (going + a * slack) * slack
+        room = np.where(d > 0, head.max - g[k], g[k] - head.min) + 0.5
+        brake = np.abs(d) - 1 > np.sqrt(2 * a * np.maximum(room, 0)) * slack
+        speed += int(fast.sum())
         accel += int((speed_up | brake).sum())
-        velocity = v
-    return {'speed_violations': speed, 'acceleration_violations': accel, 'goal_sets_published': int(len(t))}
+        for i in np.flatnonzero(fast | speed_up | brake)[:2]:
+            if len(examples) < 10:
+                examples.append({'write': k, 'servo': head.names[i], 'step_ticks': float(d[i]),
+                                 'dt_s': round(float(dt), 5), 'speed_before': round(float(velocity[i]), 1),
+                                 'kind': 'speed' if fast[i] else ('speed-up' if speed_up[i] else 'brake')})
+        velocity = d / dt if dt > 0 else velocity
+        prev_dt = dt if dt > 0 else prev_dt
+    return {'speed_violations': speed, 'acceleration_violations': accel, 'steps_checked': checked,
+            'steps_untimed': int(len(g) - 1 - checked), 'goal_sets_published': len(published),
+            'examples': examples}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--seconds', type=float, default=float(os.environ.get('SOAK_S', 600)))
     parser.add_argument('--out', default=str(HERE.parent / 'results' / 'soak.json'))
+    parser.add_argument('--raw', help='also save the goal streams (received, published) to this .npz')
     args = parser.parse_args(argv)
     started = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
     with tempfile.TemporaryDirectory() as logs:
         r = run(args.seconds, logs)
     head = r['head']
+    if args.raw:
+        np.savez_compressed(args.raw, received_t=[x[0] for x in r['received']],
+                            received=[x[1] for x in r['received']], published_t=[x[0] for x in r['published']],
+                            published=[x[1] for x in r['published']])
     received = check_received(head, r['received'])
-    published = check_published(head, r['published'])
+    published = check_motion(head, r['received'], r['published'])
     first, end = r['rss_first_kib'], r['rss_end_kib']
     per_node = {n: round(100.0 * (end.get(n, 0) - first[n]) / first[n], 2) for n in first if first[n]}
     total_first, total_end = sum(first.values()), sum(end.values())
@@ -289,6 +331,8 @@ def main(argv=None) -> int:
         'nodes_lost': int(sum(not a for a in r['alive'].values())),
         'rss_growth_pct': round(100.0 * (total_end - total_first) / max(total_first, 1), 2),
         'details': {'goal_sets_published': published['goal_sets_published'],
+                    'steps_timed': published['steps_checked'], 'steps_untimed': published['steps_untimed'],
+                    'motion_violation_examples': published['examples'],
                     'distinct_faces_checked': received['distinct_faces_checked'],
                     'longest_hold_s': received['longest_hold_s'],
                     'rss_growth_pct_per_node': per_node, 'rss_first_minute_kib': first, 'rss_end_kib': end,

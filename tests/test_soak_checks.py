@@ -22,16 +22,18 @@ def test_a_clean_stream_passes():
     s = stream(lambda k: HEAD.calm)
     assert soak.check_received(HEAD, s)['constraint_violations'] == 0
     assert soak.check_received(HEAD, s)['hold_violations'] == 0
-    assert soak.check_published(HEAD, s) == {'speed_violations': 0, 'acceleration_violations': 0,
-                                             'goal_sets_published': 250}
+    motion = soak.check_motion(HEAD, s, s)
+    assert (motion['speed_violations'], motion['acceleration_violations'], motion['steps_checked']) == (0, 0, 249)
 
 
 def test_each_fault_is_caught():
     jaw = HEAD.index['jaw']
     jump = stream(lambda k: HEAD.calm + (k >= 100) * np.where(np.arange(26) == jaw, 300.0, 0.0))
-    assert soak.check_published(HEAD, jump)['speed_violations'] == 1
+    assert soak.check_motion(HEAD, jump, jump)['speed_violations'] == 1
     ramp = stream(lambda k: HEAD.calm + (k >= 100) * np.where(np.arange(26) == jaw, 19.0 * (k - 99), 0.0))
-    assert soak.check_published(HEAD, ramp)['acceleration_violations'] >= 1      # 0 to 950 ticks/s in 20 ms
+    assert soak.check_motion(HEAD, ramp, ramp)['acceleration_violations'] >= 1   # 0 to 950 ticks/s in 20 ms
+    untimed = soak.check_motion(HEAD, jump, jump[:100])                          # the jump has no stamp
+    assert untimed['speed_violations'] == 0 and untimed['steps_untimed'] == 150
     out = HEAD.calm.copy()
     out[jaw] = HEAD.max[jaw] + 5
     assert soak.check_received(HEAD, stream(lambda k: out))['range_violations'] == 250

@@ -25,6 +25,7 @@ import time
 import numpy as np
 import rclpy
 from emo_msgs.msg import FaceLandmarks, MotorCommands, Topics
+from emo_perception.message_checks import check_face
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy._rclpy_pybind11 import RCLError
 from rclpy.executors import ExternalShutdownException
@@ -68,6 +69,7 @@ class BabbleNode(Node):
         self.response = []
         self.before = None
         self.steps = []               # (t, faces, face before) of the steps kept for the lag
+        self.bad_faces = 0
 
     def on_joints(self, msg: JointState) -> None:
         p = np.asarray(msg.position)
@@ -77,9 +79,15 @@ class BabbleNode(Node):
         self.last_positions = p
 
     def on_face(self, msg: FaceLandmarks) -> None:
-        if not msg.face_detected or len(msg.face_xy) != 226:
+        if not msg.face_detected:
             return
-        face = np.asarray(msg.face_xy, np.float32).reshape(113, 2)
+        checked = check_face(msg.face_xy)
+        if checked.face is None:        # never recorded into a training set
+            self.bad_faces += 1
+            self.get_logger().warning(f'ignoring a robot face: {checked.why} ({self.bad_faces} so far)',
+                                      throttle_duration_sec=5.0)
+            return
+        face = checked.face.astype(np.float32)
         if self.step_t0 is not None:
             t = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9 - self.step_t0
             if t >= 0.0:              # a face from before the command cannot show it

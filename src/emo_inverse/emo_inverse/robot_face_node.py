@@ -43,6 +43,7 @@ class RobotFaceNode(Node):
         d = head.dynamics
         self.skin = SkinLag(d.skin_order, d.skin_time_constant_s) if plant == 'real' else SkinLag(0, 0.0)
         self.head = head
+        self.rejected = 0
         self.pub = self.create_publisher(FaceLandmarks, Topics.ROBOT_FACE_LANDMARKS, 10)
         self.marker_pub = self.create_publisher(MarkerArray, Topics.ROBOT_FACE_MARKERS, 10)
         self.create_subscription(JointState, Topics.JOINT_STATES, self.on_joints, 10)
@@ -53,6 +54,14 @@ class RobotFaceNode(Node):
             i = self.head.index.get(name)
             if i is not None and math.isfinite(rad):
                 positions[i] = rad * TICKS_PER_RAD + 2048
+        # A position this head cannot reach is not one (a hostile or corrupt message): not learned into the skin.
+        span = self.head.max - self.head.min
+        outside = (positions < self.head.min - 0.1 * span) | (positions > self.head.max + 0.1 * span)
+        if outside.any():
+            self.rejected += 1
+            self.get_logger().warning(f'ignoring impossible positions of {", ".join(np.array(self.head.names)[outside])} '
+                                      f'({self.rejected} messages so far)', throttle_duration_sec=5.0)
+            positions[outside] = np.nan
         t = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
         face = self.twin.face(self.skin.update(t, positions))
         out = FaceLandmarks(header=msg.header, face_detected=True, detection_confidence=1.0)

@@ -110,11 +110,12 @@ def step_plan(head, n: int, seed: int = 0) -> np.ndarray:
 
 def simulate_steps(head, twin, plan, plant: str = 'real', rate_hz: float = 50.0, record_s: float = 1.5):
     """Step responses of the simulated chain: each command of `plan` sent at a driver cycle, through the
-    driver's safety filter (speed limit per cycle), the servos' firmware profile and speed under load
-    (emo_servo_driver.dxl_sim.profile_motion) and the skin's lag (SkinLag), the face sampled at every
-    cycle as the joint states are. plant 'ideal': the ideal simulated chain (constant speed, no skin lag)."""
+    driver's controller (emo_servo_driver.controller.HeadController: the face's step within every servo's
+    limits), the servos' firmware profile and speed under load (emo_servo_driver.dxl_sim.profile_motion)
+    and the skin's lag (SkinLag), the face sampled at every cycle as the joint states are. plant 'ideal':
+    the ideal simulated chain (constant speed, no skin lag)."""
+    from emo_servo_driver.controller import HeadController
     from emo_servo_driver.dxl_sim import profile_motion
-    from emo_servo_driver.safety import SafetyFilter
 
     from emo_inverse.simulated_head import SkinLag
     d = head.dynamics
@@ -125,17 +126,19 @@ def simulate_steps(head, twin, plan, plant: str = 'real', rate_hz: float = 50.0,
         v_max, a_max, skin = head.max_velocity * 1.2, np.full(len(head.servos), math.inf), SkinLag(0, 0.0)
     else:
         raise ValueError(f"plant must be real or ideal, got {plant!r}")
-    safety = SafetyFilter(head)
+    ctl = HeadController(head, watchdog_s=math.inf, gaze=False, rate_hz=rate_hz)
     period = 1.0 / rate_hz
     pos, vel = head.calm.astype(np.float64).copy(), np.zeros(len(head.servos))
     now = 0.0
+    ctl.start(pos)
+    ctl.step(now)
     before = twin.face(skin.update(now, pos))
     steps = []
     for c in plan:
-        target = head.commands_to_goals(safety.project(c))
+        ctl.command(c, now)
         times, faces = [], []
         for k in range(int(round(record_s * rate_hz))):
-            goals = safety.step(target, period)
+            goals = ctl.step(now + period)
             for i in range(len(pos)):
                 pos[i], vel[i] = profile_motion(pos[i], vel[i], goals[i], v_max[i], a_max[i], period)
             now += period

@@ -74,6 +74,8 @@ class SkinLag:
             self.stages, self.t = [x.copy() for _ in range(self.order)], t
             return x.copy()
         x = np.where(np.isfinite(x), x, self.stages[-1])        # a servo that did not answer: where it was
+        for s in self.stages:                                  # one never seen before starts settled
+            np.copyto(s, x, where=~np.isfinite(s))
         dt = t - self.t
         if not np.isfinite(dt) or dt < 0 or dt > 5.0:          # clock jump or long pause: settled
             self.stages = [x.copy() for _ in range(self.order)]

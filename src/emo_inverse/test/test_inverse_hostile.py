@@ -90,3 +90,37 @@ def test_absurd_faces_and_bad_stamps_are_skipped_and_the_rest_face_resets(ros_no
     s = status()
     assert (s['implausible'], s['bad_stamps'], s['stale'], s['malformed']) == ('3', '1', '1', '1'), s
     assert 'implausible FaceLandmarks' in proc.log()
+
+
+def test_the_robot_face_ignores_impossible_joint_states(ros_node, tmp_path):
+    """One 1e30 position once stayed in the simulated skin's state for seconds (a servo NaN at the first
+    message stayed NaN for good): the robot face is the calm face again at once."""
+    from sensor_msgs.msg import JointState
+    from emo_servo_driver.head import load_head
+    head = load_head()
+    node, ex = ros_node
+    got = []
+    node.create_subscription(FaceLandmarks, Topics.ROBOT_FACE_LANDMARKS, got.append, 50)
+    pub = node.create_publisher(JointState, Topics.JOINT_STATES, 50)
+    calm_rad = ((head.calm - 2048) * 2 * np.pi / 4096).tolist()
+
+    def joints(positions, sec):
+        msg = JointState(name=list(head.names), position=[float(p) for p in positions])
+        msg.header.stamp.sec = sec
+        pub.publish(msg)
+        spin_until(ex, lambda: False, 0.05)
+
+    with NodeProcess('emo_inverse', 'robot_face_node', {'plant': 'real'}, tmp_path) as proc:
+        assert spin_until(ex, lambda: pub.get_subscription_count() > 0, 20.0)
+        joints([float('nan')] + calm_rad[1:], 1)
+        joints(calm_rad, 2)
+        assert spin_until(ex, lambda: len(got) >= 2, 10.0), proc.log()[-2000:]
+        calm_face = np.array(got[-1].face_xy)
+        assert np.isfinite(calm_face).all()
+        joints([1e30] * len(calm_rad), 3)
+        joints([-1e30] * 3 + calm_rad[3:], 4)
+        n = len(got)
+        joints(calm_rad, 5)
+        assert spin_until(ex, lambda: len(got) > n, 10.0)
+        assert np.abs(np.array(got[-1].face_xy) - calm_face).mean() < 0.004     # only the twin's jitter apart
+        assert proc.alive()

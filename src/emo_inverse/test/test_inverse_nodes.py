@@ -72,7 +72,7 @@ def test_babbling_through_the_driver_records_faces_and_measures_the_lag(ros_node
         lag = data['robot_lag']
         assert lag['steps'] == 8 and lag['responses'] >= 8 and 'through the driver' in lag['source']
         assert 0.0 < lag['t50_s'] < lag['t90_s']
-        # The same commands through the offline chain (robot_lag.simulate_steps: safety filter, firmware
+        # The same commands through the offline chain (robot_lag.simulate_steps: HeadController, firmware
         # profile, skin, at the driver's 50 Hz). The driver path adds the wait for its next cycle (0-20 ms)
         # and the transport and bus round trip (a few ms): measured +0.02 s on Emo. Allowed: -0.03 s (the
         # crossings of 8 steps move with landmark jitter) to +0.1 s (a late timer on a busy 2-core machine).

@@ -37,6 +37,14 @@ def test_a_servo_that_did_not_answer_holds_the_skin_where_it_was():
     assert after[0] == before[0] and after[1] > before[1]
 
 
+def test_a_servo_unknown_at_the_first_sample_joins_when_it_answers():
+    """It once stayed NaN for good: the skin's state started from the first (NaN) sample."""
+    skin = SkinLag(2, 0.04)
+    skin.update(0.0, np.array([1.0, np.nan]))
+    out = skin.update(0.02, np.array([1.0, 5.0]))
+    assert np.isfinite(out).all() and out[1] == 5.0
+
+
 def test_no_skin_lag_passes_positions_through():
     x = np.array([1.0, 2.0])
     assert SkinLag(0, 0.04).update(0.0, x).tolist() == [1.0, 2.0]

@@ -4,7 +4,7 @@
     bus.connect()                       # opens the port, pings every servo
     bus.enable_torque(True)
     positions = bus.sync_read_positions()     # ticks; NaN for a servo that did not answer
-    bus.sync_write_goals(goals)               # ticks, already made safe by SafetyFilter
+    bus.sync_write_goals(goals)               # ticks, already made safe by HeadController
     bus.read_health()                         # temperatures, voltages, error bits
     bus.disconnect()
 
@@ -32,6 +32,7 @@ class ServoHealth:
     voltage_v: float = float('nan')
     hardware_error: int = 0
     answered: bool = False
+    torque_on: bool = None     # None: not read
 
 
 @dataclass
@@ -93,6 +94,14 @@ class ServoBus(ABC):
     def read_health(self) -> list:
         """ServoHealth of every servo."""
         return [self.read_health_of(i) for i in range(len(self.servos))]
+
+    @abstractmethod
+    def enable_torque_of(self, index: int, on: bool) -> bool:
+        """Torque on or off on one servo; True if it confirmed."""
+
+    @abstractmethod
+    def reboot(self, index: int) -> bool:
+        """Reboot one servo (clears its hardware error; it comes back with torque off); True if it answered."""
 
     @abstractmethod
     def write_profiles(self, velocity: np.ndarray, acceleration: np.ndarray) -> list:
@@ -194,6 +203,21 @@ class DynamixelBus(ServoBus):
             raise BusError(f'torque {"on" if on else "off"}: no servo answered')
         return failed
 
+    @_wire
+    def enable_torque_of(self, index: int, on: bool) -> bool:
+        import dynamixel_sdk as dxl
+        self._require()
+        result, error = self.packet.write1ByteTxRx(self.port, self.servos[index].id, self.table['torque_enable'][0],
+                                                   1 if on else 0)[:2]
+        return result == dxl.COMM_SUCCESS
+
+    @_wire
+    def reboot(self, index: int) -> bool:
+        import dynamixel_sdk as dxl
+        self._require()
+        result, _ = self.packet.reboot(self.port, self.servos[index].id)
+        return result == dxl.COMM_SUCCESS
+
     # A servo missing this many sync reads in a row is left out of them (it would stall the rest
     # of the chain's replies) and probed with a ping every REPROBE_CYCLES cycles.
     SILENT_AFTER, REPROBE_CYCLES = 3, 50
@@ -274,7 +298,7 @@ class DynamixelBus(ServoBus):
 
     @_wire
     def read_health_of(self, index: int) -> ServoHealth:
-        """Temperature, input voltage and hardware error bits of one servo."""
+        """Temperature, input voltage, hardware error bits and torque enable of one servo."""
         import dynamixel_sdk as dxl
         self._require()
         s, h = self.servos[index], ServoHealth()
@@ -285,10 +309,14 @@ class DynamixelBus(ServoBus):
         v, r2, _ = self.packet.read2ByteTxRx(self.port, s.id, self.table['present_input_voltage'][0])
         self._require()
         e, r3, _ = self.packet.read1ByteTxRx(self.port, s.id, self.table['hardware_error_status'][0])
+        self._require()
+        on, r4, _ = self.packet.read1ByteTxRx(self.port, s.id, self.table['torque_enable'][0])
         if r1 == dxl.COMM_SUCCESS:
             h.temperature_c, h.answered = float(t), True
         if r2 == dxl.COMM_SUCCESS:
             h.voltage_v = v * VOLTAGE_UNIT
         if r3 == dxl.COMM_SUCCESS:
             h.hardware_error = int(e)
+        if r4 == dxl.COMM_SUCCESS:
+            h.torque_on = bool(on)
         return h

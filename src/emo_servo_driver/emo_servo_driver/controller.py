@@ -6,6 +6,7 @@
     ctl.look_at((0.6, 0.4), now)        # the face in the eye camera (None: no face)
     goals = ctl.step(now)               # the next goal set to write, every write
     ctl.resync(present)                 # after a bus reconnect: state kept, moved servos restart where they are
+    ctl.restart(servos, present)        # servos whose torque comes back on start where they are
     ctl.ease_to_calm(); ... ctl.step(now) ...; ctl.calm_reached(present)
 
 Each step: the last valid commands (calm once `watchdog_s` passes without any),
@@ -47,6 +48,7 @@ class HeadController:
         self.face_time = -np.inf
         self.calming = False
         self.started = False
+        self.speed_scale = np.ones(n)          # per servo, <= 1: derated (a warm servo)
         self._last_step = None
 
     # --- inputs ------------------------------------------------------------------------
@@ -86,6 +88,16 @@ class HeadController:
         self.velocity = np.where(moved, 0.0, self.velocity)
         self._mark_recovering()
 
+    def restart(self, servos: np.ndarray, present: np.ndarray) -> None:
+        """Servos whose torque comes back on (after a reboot, overheating or a reset): each starts from
+        its present position (its last goal where unknown) and makes its way back onto the face."""
+        servos = np.asarray(servos, dtype=bool)
+        present = np.asarray(present, dtype=np.float64)
+        here = servos & np.isfinite(present)
+        self.goals = np.where(here, np.clip(present, self.head.min, self.head.max), self.goals)
+        self.velocity = np.where(servos, 0.0, self.velocity)
+        self._mark_recovering()
+
     def lag_tolerance(self) -> np.ndarray:
         """How far a torqued servo can trail its goal: its braking distance plus 50 ms at full speed."""
         v, a = self.head.max_velocity, self.head.dynamics.max_acceleration
@@ -123,7 +135,7 @@ class HeadController:
         target_face = self._rested_face(target_face, tired)
         targets = self.hold.rested(np.clip(base, head.min, head.max), tired)
 
-        up, down = step_caps(self.goals, self.velocity, head, dt)
+        up, down = step_caps(self.goals, self.velocity, head, dt, self.speed_scale)
         new = self.goals.copy()
         other = ~self.facial
         new[other] = self.goals[other] + np.clip(targets[other] - self.goals[other], -down[other], up[other])

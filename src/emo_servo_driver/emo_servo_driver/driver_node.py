@@ -29,6 +29,7 @@ from collections import deque
 
 import numpy as np
 import rclpy
+import rclpy.time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from emo_msgs.msg import FaceLandmarks, MotorCommands, Topics
 from rcl_interfaces.msg import ParameterDescriptor
@@ -40,10 +41,11 @@ from std_msgs.msg import Float32, Header
 from std_srvs.srv import Trigger
 
 from emo_servo_driver.bus import BusError, DynamixelBus, ServoHealth
-from emo_servo_driver.control_table import TICKS_PER_REV, decode_hardware_error
+from emo_servo_driver.control_table import TICKS_PER_REV
 from emo_servo_driver.controller import HeadController
 from emo_servo_driver.gaze import face_center
 from emo_servo_driver.head import HeadConfigError, load_head
+from emo_servo_driver.health import HealthPolicy
 from emo_servo_driver.safety import CommandError
 
 TICK_RAD = 2 * math.pi / TICKS_PER_REV
@@ -72,7 +74,7 @@ class DriverNode(LifecycleNode):
                 ('autostart', True, 'configure and activate at start (false: wait for lifecycle transitions)')]:
             self.declare_parameter(name, value, ParameterDescriptor(description=text))
         self.p = {}
-        self.head = self.bus = self.sim = self.ctl = None
+        self.head = self.bus = self.sim = self.ctl = self.policy = None
         self.timer = self.estop_timer = None
         self._entities = []          # what configure created, destroyed by cleanup
         self._unwritten_stamp = None
@@ -115,10 +117,11 @@ class DriverNode(LifecycleNode):
             return TransitionCallbackReturn.FAILURE
         self.ctl = HeadController(self.head, p['watchdog_s'], p['gaze'], p['rate_hz'])
         self.health = [ServoHealth() for _ in self.head.servos]
+        self.policy = HealthPolicy(self.head)
         self.joint_pub = self.create_lifecycle_publisher(JointState, Topics.JOINT_STATES, 10)
         self.diag_pub = self.create_publisher(DiagnosticArray, Topics.DIAGNOSTICS, 10)
         self.latency_pub = self.create_publisher(Float32, Topics.STAMP_TO_GOAL_LATENCY, 10)
-        # Every goal set written, stamped when it was computed: what the servos were told, for plots and checks.
+        # Every goal set written, stamped with the controller's time of the step: what the servos were told.
         self.goal_pub = self.create_lifecycle_publisher(JointState, '~/goal_positions', 100)
         self._entities = [
             ('lifecycle_publisher', self.joint_pub), ('lifecycle_publisher', self.goal_pub),
@@ -146,6 +149,7 @@ class DriverNode(LifecycleNode):
         self._cancel_estop_retry()
         self.estopped = self.estop_confirmed = False
         self.active = True
+        self._clock_anchor = (time.monotonic(), self.get_clock().now().nanoseconds)
         self.timer = self.create_timer(1.0 / self.p['rate_hz'], self.control_cycle)
         return super().on_activate(state)
 
@@ -261,13 +265,12 @@ class DriverNode(LifecycleNode):
         if not self.bus.connected:
             self._reconnect()
             return
-        stamp = self.get_clock().now()
         t0 = time.monotonic()
         fresh = self.ctl.fresh(t0)
         goals = self.ctl.step(t0)
         try:
             self.bus.sync_write_goals(goals)
-            self.goal_pub.publish(self._joint_state(goals, stamp.to_msg()))
+            self.goal_pub.publish(self._joint_state(goals, self._controller_stamp(t0)))
             if fresh and self._unwritten_stamp is not None:
                 # Command stamp (its source image's capture time, or its creation) -> goal written.
                 stamp = self._unwritten_stamp
@@ -287,6 +290,13 @@ class DriverNode(LifecycleNode):
 
     def publish_joint_states(self) -> None:
         self.joint_pub.publish(self._joint_state(self.positions, self.get_clock().now().to_msg()))
+
+    def _controller_stamp(self, t: float):
+        """The controller's time t (monotonic) as a ROS time, anchored to the node's clock at activate: the
+        stamps of ~/goal_positions differ exactly as the controller's steps did (two clocks read one
+        after the other can be a scheduler preemption apart)."""
+        mono0, ros0 = self._clock_anchor
+        return rclpy.time.Time(nanoseconds=ros0 + int(round((t - mono0) * 1e9))).to_msg()
 
     def _joint_state(self, ticks, stamp) -> JointState:
         # Radians from the servo centre (2048 ticks); NaN where a servo did not answer.
@@ -372,10 +382,39 @@ class DriverNode(LifecycleNode):
             self.bus.disconnect()
 
     def _read_some_health(self) -> None:
-        """Health of one servo per cycle (a full round every len(servos) cycles)."""
+        """Health of one servo per cycle (a full round every len(servos) cycles), and the policy's actions."""
         i = self._health_next
-        self.health[i] = self.bus.read_health_of(i)
         self._health_next = (i + 1) % len(self.head.servos)
+        self.health[i] = self.bus.read_health_of(i)
+        for action, j in self.policy.observe(i, self.health[i], time.monotonic()):
+            name = self.head.names[j]
+            message = self.policy.status(j)[1]
+            if action == 'torque_off':
+                self.bus.enable_torque_of(j, False)
+                self.get_logger().error(f'servo {name}: {message}')
+            elif action == 'reboot':
+                self.bus.reboot(j)
+                self.get_logger().warning(f'servo {name}: {message}')
+            elif action == 'restart':
+                # Calm-first for one servo: its profile again (a reboot resets it), goal = where it is, torque on.
+                self.bus.write_profiles(self.head.max_velocity, self.head.dynamics.max_acceleration)
+                self.ctl.restart(np.arange(len(self.head.servos)) == j, self.bus.sync_read_positions())
+                self.bus.sync_write_goals(self.ctl.goals)
+                self.bus.enable_torque_of(j, True)
+                self.get_logger().warning(f'servo {name}: fault cleared, torque on again')
+            elif action == 'brownout':
+                self.get_logger().error(f'servo {name}: torque found off (a brown-out reset?); restarting '
+                                        'the head calm-first')
+                self._restart_head()
+        self.ctl.speed_scale = self.policy.speed_scale.copy()
+
+    def _restart_head(self) -> None:
+        """The calm-first path of activation: profiles, goal = present position, torque on (except on the
+        servos the health policy keeps off); the face then eases to calm and follows the commands again."""
+        self.bus.write_profiles(self.head.max_velocity, self.head.dynamics.max_acceleration)
+        self.bus.sync_write_goals(self.ctl.start(self.bus.sync_read_positions()))
+        for j in np.flatnonzero(~self.policy.off()):
+            self.bus.enable_torque_of(int(j), True)
 
     def _stop_loop(self) -> None:
         self.active = False
@@ -422,19 +461,20 @@ class DriverNode(LifecycleNode):
             missing = stats.missing.get(servo.name, 0) if stats else 0
             h = self.health[i] if i < len(self.health) else ServoHealth()
             st = DiagnosticStatus(name=f'{self.get_name()}: servo {servo.name}', hardware_id=f'dynamixel id {servo.id}')
-            errors = decode_hardware_error(h.hardware_error)
+            level, message = self.policy.status(i) if self.policy else (0, 'ok')
             if missing >= 3:
-                st.level, st.message = DiagnosticStatus.ERROR, f'not answering ({missing} reads missed)'
-            elif errors:
-                st.level, st.message = DiagnosticStatus.ERROR, 'hardware error: ' + ', '.join(errors)
-            elif missing:
-                st.level, st.message = DiagnosticStatus.WARN, f'{missing} reads missed'
-            else:
-                st.level, st.message = DiagnosticStatus.OK, 'ok'
+                level, message = max(level, 2), f'not answering ({missing} reads missed); {message}'
+            elif missing and level == 0:
+                level, message = 1, f'{missing} reads missed'
+            st.level, st.message = bytes([level]), message
+            p = self.policy
             st.values = [KeyValue(key='temperature_c', value=f'{h.temperature_c:.0f}'),
                          KeyValue(key='voltage_v', value=f'{h.voltage_v:.1f}'),
                          KeyValue(key='hardware_error_status', value=str(h.hardware_error)),
-                         KeyValue(key='communication_misses', value=str(missing))]
+                         KeyValue(key='communication_misses', value=str(missing)),
+                         KeyValue(key='speed_scale', value=f'{p.speed_scale[i]:.2f}' if p else '1.00'),
+                         KeyValue(key='reboots', value=str(p.reboots[i] if p else 0)),
+                         KeyValue(key='restarts', value=str(p.restarts[i] if p else 0))]
             statuses.append(st)
         self.diag_pub.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()), status=statuses))
 

@@ -15,6 +15,8 @@ from typing import Dict, List
 import numpy as np
 import yaml
 
+from emo_servo_driver.health import HealthLimits
+
 # The 11 commands of emo_msgs/MotorCommands, in message order (2 eyebrow, 2 eyelid, 6 mouth, 1 jaw).
 COMMAND_NAMES = ('brow_inner', 'brow_outer', 'eyelid_upper', 'eyelid_lower', 'lip_upper', 'lip_lower',
                  'lip_side', 'lip_pucker', 'corner_raise', 'corner_stretch', 'jaw')
@@ -84,6 +86,7 @@ class Head:
     constraints: List[Constraint]
     extreme_hold: dict
     dynamics: 'Dynamics' = None
+    health: 'HealthLimits' = None
 
     def __post_init__(self):
         self.names = [s.name for s in self.servos]
@@ -97,6 +100,8 @@ class Head:
         self.facial = np.array([s.group in FACIAL_GROUPS for s in self.servos])
         if self.dynamics is None:
             self.dynamics = Dynamics.unlimited(len(self.servos))
+        if self.health is None:
+            self.health = HealthLimits()
 
     @property
     def calm_commands(self) -> np.ndarray:
@@ -218,9 +223,10 @@ def parse_head(doc: dict, known_models=None) -> Head:
     if not 0 < hold['margin'] < hold['release'] < 0.5 or hold['max_seconds'] <= 0:
         errors.append('extreme_hold: needs 0 < margin < release < 0.5 and max_seconds > 0')
     dynamics = _parse_dynamics(doc.get('dynamics'), servos, errors)
+    health = HealthLimits.from_yaml(doc.get('health'), errors)
     if errors:
         raise HeadConfigError('invalid head description:\n  ' + '\n  '.join(errors))
-    return Head(str(doc.get('name', 'head')), servos, calm, weights, gaze, constraints, hold, dynamics)
+    return Head(str(doc.get('name', 'head')), servos, calm, weights, gaze, constraints, hold, dynamics, health)
 
 
 def _per_group(value, servos, where: str, errors: list) -> np.ndarray:

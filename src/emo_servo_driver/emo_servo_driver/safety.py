@@ -70,11 +70,12 @@ class Constraints:
         return c if self.holds(c) else self.head.calm_commands
 
 
-def step_caps(goals: np.ndarray, velocity: np.ndarray, head: Head, dt: float):
-    """(up, down): the most each servo's goal may rise / fall in this write (ticks, >= 0)."""
+def step_caps(goals: np.ndarray, velocity: np.ndarray, head: Head, dt: float, speed_scale=1.0):
+    """(up, down): the most each servo's goal may rise / fall in this write (ticks, >= 0).
+    speed_scale (<= 1, per servo): a derated servo's share of its max_velocity."""
     dt = float(np.clip(dt, 0.0, MAX_DT)) if np.isfinite(dt) else 0.0
     a = head.dynamics.max_acceleration
-    speed = head.max_velocity * dt
+    speed = head.max_velocity * np.clip(speed_scale, 0.0, 1.0) * dt
     caps = []
     for sign, room in ((1.0, head.max - goals), (-1.0, goals - head.min)):
         room = np.maximum(room, 0.0)

@@ -195,3 +195,44 @@ def test_a_second_sigint_cannot_interrupt_calm_then_torque_off(tmp_path):
             proc.kill()
         log.close()
         sim.stop()
+
+
+def _diag_level(driver, name):
+    level, message = driver.policy.status(driver.head.index[name])
+    return level, message
+
+
+def test_an_overheating_servo_goes_off_alone_and_comes_back_when_cool(running):
+    """Overheating was only reported; now: REBOOT on the error bit, torque off while hot, the rest carry
+    on, and back on (goal = where it is) once cool; its status returns to OK."""
+    driver, (node, executor) = running
+    jaw = HEAD.index['jaw']
+    sid = HEAD.servos[jaw].id
+    driver.sim.overheat(sid, temperature_c=85)
+    assert spin_until(executor, lambda: driver.policy.reboots[jaw] >= 1, timeout_s=5.0)
+    assert spin_until(executor, lambda: driver.policy.hot[jaw] and not driver.policy.faulted[jaw], timeout_s=5.0)
+    assert _diag_level(driver, 'jaw')[0] == 2 and 'too hot' in _diag_level(driver, 'jaw')[1]
+    torque = driver.sim.torque()
+    assert not torque[jaw] and torque[np.arange(len(torque)) != jaw].all()       # only the hot one is off
+    servo = driver.sim.servos[sid]
+    with servo.lock:
+        servo._put('present_temperature', 45)                                    # it cooled down
+    assert spin_until(executor, lambda: driver.sim.torque()[jaw], timeout_s=5.0)
+    assert _diag_level(driver, 'jaw') == (0, 'ok') and driver.policy.restarts[jaw] == 1
+
+
+def test_a_brownout_restarts_the_head_calm_first(running):
+    driver, (node, executor) = running
+    neck = HEAD.index['neck_yaw']
+    sid = HEAD.servos[neck].id
+    servo = driver.sim.servos[sid]
+    driver.sim.goal_log = []
+    with servo.lock:                                  # the servo reset: torque off, where it sagged to
+        servo._put('torque_enable', 0)
+        servo.position += 80
+    sagged = servo.position
+    assert spin_until(executor, lambda: driver.sim.torque().all(), timeout_s=5.0)
+    assert driver.policy.restarts[neck] == 1
+    # Restarted from where it was (goal = present before torque on), not snapped back to its old goal.
+    assert any(abs(goals[sid] - sagged) <= 2 for _, goals in driver.sim.goal_log)
+    assert spin_until(executor, lambda: abs(driver.sim.positions()[neck] - HEAD.calm[neck]) < 15, timeout_s=5.0)

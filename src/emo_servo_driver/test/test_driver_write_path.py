@@ -1,7 +1,7 @@
 """Writing goals as commands arrive (write_on_command, the default) keeps every safety limit.
 
 The driver writes goals from two paths: its control cycle and, with write_on_command,
-each command as it arrives. Both go through the same SafetyFilter, stepped by the
+each command as it arrives. Both go through the same HeadController, stepped by the
 real time since the previous write, so a servo never moves faster than its
 max_velocity however many writes a second there are. No timing thresholds here:
 each bound is checked against the time that actually passed in the same run.
