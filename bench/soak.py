@@ -193,15 +193,19 @@ def run(seconds: float, logs: str) -> dict:
     ex.shutdown()
     node.destroy_node()
     context.try_shutdown()
-    tracebacks = {}
+    tracebacks, traceback_text = {}, {}
     for log in pathlib.Path(logs).glob('*.log'):
-        n = log.read_text(errors='replace').count('Traceback (most recent call last)')
+        text = log.read_text(errors='replace')
+        n = text.count('Traceback (most recent call last)')
         if n:
             tracebacks[log.stem] = n
+            first = text.index('Traceback (most recent call last)')
+            traceback_text[log.stem] = text[first:first + 4000]    # the first one, for the report
     received = [(t, np.array([goals.get(s.id, np.nan) for s in head.servos], dtype=np.float64))
                 for t, goals in sim.goal_log]
     return {'head': head, 'received': received, 'published': published, 'alive': alive, 'events': events,
-            'tracebacks': tracebacks, 'rss_first_kib': rss_first, 'rss_end_kib': rss_end,
+            'tracebacks': tracebacks, 'traceback_text': traceback_text,
+            'rss_first_kib': rss_first, 'rss_end_kib': rss_end,
             'bad_packets': sim.bad_packets, 'packets': sim.packets, 'driver_diagnostics': driver_diag}
 
 
@@ -336,7 +340,8 @@ def main(argv=None) -> int:
                     'distinct_faces_checked': received['distinct_faces_checked'],
                     'longest_hold_s': received['longest_hold_s'],
                     'rss_growth_pct_per_node': per_node, 'rss_first_minute_kib': first, 'rss_end_kib': end,
-                    'tracebacks_per_node': r['tracebacks'], 'nodes_alive': r['alive'], 'bus_events': r['events'],
+                    'tracebacks_per_node': r['tracebacks'], 'first_traceback': r['traceback_text'],
+                    'nodes_alive': r['alive'], 'bus_events': r['events'],
                     'bus_packets': r['packets'], 'bus_bad_packets': r['bad_packets'],
                     'driver_diagnostics_last': r['driver_diagnostics'],
                     'timing_slack_s': TIMING_S, 'hold_slack_s': HOLD_SLACK_S},

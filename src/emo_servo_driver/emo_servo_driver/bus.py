@@ -44,14 +44,23 @@ class BusStats:
     missing: dict = field(default_factory=dict)   # servo name -> consecutive cycles without an answer
 
 
+try:
+    import termios
+    # pyserial's SerialException is an OSError; dynamixel-sdk also flushes the port itself (tcflush),
+    # which raises termios.error once the adapter is gone.
+    WIRE_ERRORS = (OSError, termios.error)
+except ImportError:          # not POSIX
+    WIRE_ERRORS = (OSError,)
+
+
 def _wire(method):
-    """An OS-level failure on the wire (pyserial's SerialException is an OSError: adapter unplugged,
-    port gone) is a BusError like any other, never an exception the driver does not expect."""
+    """An OS-level failure on the wire (adapter unplugged, port gone) is a BusError like any other,
+    never an exception the driver does not expect."""
     @functools.wraps(method)
     def wrapped(self, *args, **kwargs):
         try:
             return method(self, *args, **kwargs)
-        except OSError as err:
+        except WIRE_ERRORS as err:
             raise BusError(f'serial port {self.name}: {err}') from err
     return wrapped
 
@@ -170,7 +179,7 @@ class DynamixelBus(ServoBus):
         if self.port is not None:
             try:
                 self.port.closePort()
-            except OSError:
+            except WIRE_ERRORS:
                 pass      # the adapter is already gone
             self.port = None
 

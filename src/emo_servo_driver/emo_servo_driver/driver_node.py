@@ -25,6 +25,7 @@ reopened (every `reconnect_interval_s` until it opens); the controller's state
 import math
 import signal
 import time
+import traceback
 from collections import deque
 
 import numpy as np
@@ -80,7 +81,7 @@ class DriverNode(LifecycleNode):
         self._unwritten_stamp = None
         self.active = self.estopped = self.estop_confirmed = False
         self.counts = {'rejected_commands': 0, 'stale_commands': 0, 'bus_errors': 0, 'reconnects': 0,
-                       'estop_retries': 0}
+                       'estop_retries': 0, 'internal_errors': 0}
         self.last_reject = self.last_bus_error = ''
         self._reconnect_at = 0.0
         self.health = []
@@ -192,7 +193,9 @@ class DriverNode(LifecycleNode):
             self.last_reject = f'rejected MotorCommands: {err}'
             self.get_logger().error(self.last_reject, throttle_duration_sec=2.0)
             return
-        self._unwritten_stamp = msg.header.stamp  # latency: until its goals are on the bus
+        # Latency: from its stamp until its goals are on the bus (an unstamped command has none).
+        stamp = msg.header.stamp
+        self._unwritten_stamp = stamp if stamp.sec or stamp.nanosec else None
         if self.p['write_on_command'] and self.timer is not None:
             # Out now rather than up to a cycle later; the controller steps by the real time since
             # the previous write, whichever path made it.
@@ -259,7 +262,17 @@ class DriverNode(LifecycleNode):
         self.drive(read=True)
 
     def drive(self, read: bool) -> None:
-        """Write the next goals (and, on a cycle, read the positions back)."""
+        """Write the next goals (and, on a cycle, read the positions back). An error nobody foresaw is
+        logged with its traceback and counted, and the next cycle tries again: the servos hold their
+        last goals meanwhile, and the node stays up to be stopped safely."""
+        try:
+            self._drive(read)
+        except Exception:  # noqa: BLE001 - the last line of defence of the control loop
+            self.counts['internal_errors'] += 1
+            self.get_logger().error(f'internal error in the control loop:\n{traceback.format_exc()}',
+                                    throttle_duration_sec=5.0)
+
+    def _drive(self, read: bool) -> None:
         if self.estopped or self.ctl is None or not self.active:
             return
         if not self.bus.connected:

@@ -139,3 +139,21 @@ def test_a_pulled_adapter_is_a_bus_error_and_the_link_comes_back(tmp_path):
     finally:
         bus.disconnect()
         sim.stop()
+
+
+def test_a_flush_on_a_vanished_port_is_a_bus_error(tmp_path, monkeypatch):
+    """dynamixel-sdk flushes the port itself (tcflush): once the adapter was gone that raised
+    termios.error (not an OSError) and killed the driver in a 10-minute soak."""
+    termios = pytest.importorskip('termios')
+    head = load_head()
+    with SimulatedServoChain(head.servos) as sim:
+        bus = DynamixelBus(head.servos, sim.port, 1_000_000, 8)
+        bus.connect()
+
+        def vanished():
+            raise termios.error(5, 'Input/output error')
+        monkeypatch.setattr(bus.port, 'clearPort', vanished)
+        monkeypatch.setattr(bus, '_require', lambda: None)
+        with pytest.raises(BusError, match='Input/output error'):
+            bus.sync_read_positions()
+        bus.disconnect()
