@@ -25,7 +25,29 @@ from emo_servo_driver.gaze import Gaze
 from emo_servo_driver.head import Head
 from emo_servo_driver.safety import MAX_DT, Constraints, HoldTimers, check_commands, step_caps
 
-BISECTIONS = 20      # the share of the way to the target face, to 1e-6
+BISECTIONS = 20      # the share of the way to the rested target face, to 1e-6
+
+
+def command_groups(head: Head) -> list:
+    """[(commands mask (11,), facial servos mask (n_facial,))]: the commands that share servos, joined
+    (the lips' four commands drive the same six servos), each with the servos it drives."""
+    w = head.command_weights[head.facial] != 0                  # (n_facial, 11)
+    k = w.shape[1]
+    group = list(range(k))
+
+    def root(i):
+        while group[i] != i:
+            i = group[i]
+        return i
+    for servo in w:
+        shared = np.flatnonzero(servo)
+        for j in shared[1:]:
+            group[root(j)] = root(shared[0])
+    out = []
+    for r in sorted({root(i) for i in range(k)}):
+        commands = np.array([root(i) == r for i in range(k)])
+        out.append((commands, w[:, commands].any(axis=1)))
+    return out
 
 
 class HeadController:
@@ -49,6 +71,7 @@ class HeadController:
         self.calming = False
         self.started = False
         self.speed_scale = np.ones(n)          # per servo, <= 1: derated (a warm servo)
+        self.groups = command_groups(head)
         self._last_step = None
 
     # --- inputs ------------------------------------------------------------------------
@@ -154,24 +177,59 @@ class HeadController:
         return new.copy()
 
     def _advance_face(self, target_face: np.ndarray, up: np.ndarray, down: np.ndarray):
-        """The face the greatest share of the way to the target that every facial servo can reach."""
+        """The next face: each group of commands that share servos (the brows, the lids, the lips, the
+        corners, the jaw) as far along its own straight line to the target as its servos allow, so a fast
+        group does not wait for a slow one; where that combination would break a constraint, pulled back
+        toward the step along the one straight line for all (always valid: the constraint set is convex)."""
         f = self.facial
         start = self.goals[f]
-        d = target_face - self.face
+        face, d = self.face, target_face - self.face
+        up, down = up[f] + 1e-9, down[f] + 1e-9
 
-        def fits(alpha):
-            move = self.head.commands_to_goals(self.face + alpha * d)[f] - start
-            return bool(np.all(move <= up[f] + 1e-9) and np.all(-move <= down[f] + 1e-9))
+        def fitting(candidates, servos=slice(None)):
+            """Which candidate faces (rows) keep these facial servos within their caps."""
+            move = self._facial_goals(candidates)[:, servos] - start[servos]
+            return np.all((move <= up[servos]) & (-move <= down[servos]), axis=1)
 
-        lo, hi = 0.0, 1.0
-        if fits(1.0):
-            lo = 1.0
-        else:
-            for _ in range(BISECTIONS):
-                mid = 0.5 * (lo + hi)
-                lo, hi = (mid, hi) if fits(mid) else (lo, mid)
-        face = self.face + lo * d
-        return face, self.head.commands_to_goals(face)[f]
+        def furthest(line, servos=slice(None), extra=None):
+            """The largest share a in [0, 1] of face + a * line that fits (and passes `extra`), to 1/1024."""
+            lo = 0.0
+            for grid in (np.linspace(0.0, 1.0, 33), None):
+                if grid is None:            # refine between the coarse value found and the next
+                    grid = np.linspace(lo, min(lo + 1 / 32, 1.0), 33)
+                candidates = face + grid[:, None] * line
+                ok = fitting(candidates, servos)
+                if extra is not None:
+                    ok &= extra(candidates)
+                lo = float(grid[np.flatnonzero(ok)[-1]]) if ok.any() else lo
+                if lo == 1.0:
+                    break
+            return lo
+
+        share = furthest(d)
+        together = face + share * d                             # every servo's pace: valid, maybe slow
+        if share == 1.0:
+            return target_face, self._facial_goals(target_face[None])[0]
+        apart = face.copy()
+        for commands, servos in self.groups:
+            line = np.where(commands, d, 0.0)
+            apart = apart + furthest(line, servos) * line
+        if self.constraints.holds(apart):
+            return apart, self._facial_goals(apart[None])[0]
+        # Blend from the valid step toward the group-wise one as far as the constraints and caps allow.
+        blend = apart - together
+        grid = np.linspace(0.0, 1.0, 33)
+        candidates = together + grid[:, None] * blend
+        ok = fitting(candidates) & np.all(candidates @ self.constraints.a.T <= self.constraints.b + 1e-9, axis=1)
+        chosen = candidates[np.flatnonzero(ok)[-1]]             # grid[0] (the valid step) always passes
+        return chosen, self._facial_goals(chosen[None])[0]
+
+    def _facial_goals(self, commands: np.ndarray) -> np.ndarray:
+        """head.commands_to_goals for many command vectors (rows) at once, facial servos only."""
+        h = self.head
+        move = np.clip((h.command_offsets(commands) @ h.command_weights.T) * h.direction, -1.0, 1.0)
+        goals = np.where(move >= 0, h.calm + move * (h.max - h.calm), h.calm + move * (h.calm - h.min))
+        return goals[:, self.facial]
 
     def _rested_face(self, target_face: np.ndarray, tired: np.ndarray) -> np.ndarray:
         """The target face pulled toward calm until no tired facial servo is asked to stay at its end.

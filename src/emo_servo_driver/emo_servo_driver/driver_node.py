@@ -268,6 +268,8 @@ class DriverNode(LifecycleNode):
         try:
             self._drive(read)
         except Exception:  # noqa: BLE001 - the last line of defence of the control loop
+            if not self.context.ok():
+                return          # a cycle in flight when Ctrl-C/SIGTERM shut the context down: nothing wrong
             self.counts['internal_errors'] += 1
             self.get_logger().error(f'internal error in the control loop:\n{traceback.format_exc()}',
                                     throttle_duration_sec=5.0)

@@ -88,8 +88,8 @@ class HealthPolicy:
         self.last[i] = health
         t = health.temperature_c
         if np.isfinite(t):
-            self.speed_scale[i] = float(np.clip(1 - (1 - lim.derate_min) * (t - lim.derate_c) / (lim.off_c - lim.derate_c),
-                                                lim.derate_min, 1.0))
+            warmth = (t - lim.derate_c) / (lim.off_c - lim.derate_c)      # 0 at derate_c, 1 at off_c
+            self.speed_scale[i] = float(np.clip(1 - (1 - lim.derate_min) * warmth, lim.derate_min, 1.0))
         self.low_voltage[i] = np.isfinite(health.voltage_v) and health.voltage_v < lim.min_voltage_v
         if health.hardware_error:
             if self.failed[i]:
@@ -127,10 +127,11 @@ class HealthPolicy:
 
     def status(self, i: int):
         h, lim = self.last[i], self.limits
+        errors = ', '.join(decode_hardware_error(h.hardware_error)) if h is not None else ''
         if self.failed[i]:
-            return ERROR, f'failed: hardware error after {self.reboots[i]} reboots ({", ".join(decode_hardware_error(h.hardware_error))}); torque off'
+            return ERROR, f'failed: hardware error after {self.reboots[i]} reboots ({errors}); torque off'
         if self.faulted[i]:
-            return ERROR, f'hardware error ({", ".join(decode_hardware_error(h.hardware_error))}): rebooting ({self.reboots[i]} of {lim.reboot_retries})'
+            return ERROR, f'hardware error ({errors}): rebooting ({self.reboots[i]} of {lim.reboot_retries})'
         if self.hot[i]:
             return ERROR, f'too hot ({h.temperature_c:.0f} C >= {lim.off_c:.0f}): torque off until {lim.derate_c:.0f} C'
         if self.speed_scale[i] < 1:
