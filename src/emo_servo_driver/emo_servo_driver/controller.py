@@ -26,6 +26,9 @@ from emo_servo_driver.head import Head
 from emo_servo_driver.safety import MAX_DT, Constraints, HoldTimers, check_commands, step_caps
 
 BISECTIONS = 20      # the share of the way to the rested target face, to 1e-6
+# Shares of the way to the target face tried first (then refined between neighbours): from a share
+# that moves a servo at rest by a fraction of a tick to the whole way.
+COARSE = np.unique(np.concatenate([[0.0], np.linspace(0.0, 1.0, 33), 2.0 ** -np.arange(1, 21)]))
 
 
 def command_groups(head: Head) -> list:
@@ -191,16 +194,15 @@ class HeadController:
             move = self._facial_goals(candidates)[:, servos] - start[servos]
             return np.all((move <= up[servos]) & (-move <= down[servos]), axis=1)
 
-        def furthest(line, servos=slice(None), extra=None):
-            """The largest share a in [0, 1] of face + a * line that fits (and passes `extra`), to 1/1024."""
+        def furthest(line, servos=slice(None)):
+            """The largest share a in [0, 1] of face + a * line that fits: the best of a coarse grid (linear,
+            and halvings down to 2^-20 for a servo starting from rest), refined within its bracket."""
             lo = 0.0
-            for grid in (np.linspace(0.0, 1.0, 33), None):
-                if grid is None:            # refine between the coarse value found and the next
-                    grid = np.linspace(lo, min(lo + 1 / 32, 1.0), 33)
-                candidates = face + grid[:, None] * line
-                ok = fitting(candidates, servos)
-                if extra is not None:
-                    ok &= extra(candidates)
+            for grid in (COARSE, None):
+                if grid is None:
+                    above = COARSE[COARSE > lo]
+                    grid = np.linspace(lo, above[0], 33)
+                ok = fitting(face + grid[:, None] * line, servos)
                 lo = float(grid[np.flatnonzero(ok)[-1]]) if ok.any() else lo
                 if lo == 1.0:
                     break
