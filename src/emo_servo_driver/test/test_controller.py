@@ -148,16 +148,22 @@ def test_hold_timers_survive_reconnects():
     assert HEAD.extreme_hold['max_seconds'] - 0.1 < longest <= HOLD_LIMIT_S
 
 
-def test_a_servo_silent_after_a_reconnect_holds_its_last_goal():
-    ctl = HeadController(HEAD, gaze=False)
+def driven(command: int, value: float, steps: int, gaze: bool = False):
+    """(controller, its time, the commands) after `steps` 20 ms steps of one command held at `value`."""
+    ctl = HeadController(HEAD, gaze=gaze)
     now = 0.0
     ctl.start(HEAD.calm)
-    wide = HEAD.calm_commands
-    wide[10] = 0.8
-    for _ in range(100):
+    commands = HEAD.calm_commands
+    commands[command] = value
+    for _ in range(steps):
         now += 0.02
-        ctl.command(wide, now)
+        ctl.command(commands, now)
         ctl.step(now)
+    return ctl, now, commands
+
+
+def test_a_servo_silent_after_a_reconnect_holds_its_last_goal():
+    ctl, now, _ = driven(10, 0.8, 100)                  # the jaw open
     jaw = HEAD.index['jaw']
     last = ctl.goals.copy()
     present = last.copy()
@@ -186,15 +192,7 @@ def test_a_servo_that_went_limp_restarts_where_it_is():
 
 def test_activate_after_an_estop_starts_from_the_present_pose():
     """e-stop -> deactivate -> activate once jumped the jaw 348 ticks in one cycle."""
-    ctl = HeadController(HEAD, gaze=False)
-    now = 0.0
-    ctl.start(HEAD.calm)
-    wide = HEAD.calm_commands
-    wide[10] = 1.0
-    for _ in range(40):
-        now += 0.02
-        ctl.command(wide, now)
-        ctl.step(now)
+    ctl, now, wide = driven(10, 1.0, 40)
     sagged = ctl.goals - 50.0                         # torque off: the face sagged
     assert np.allclose(ctl.start(sagged), np.clip(sagged, HEAD.min, HEAD.max))
     watch = Watch(ctl.goals, now)
@@ -205,15 +203,7 @@ def test_activate_after_an_estop_starts_from_the_present_pose():
 
 
 def test_ease_to_calm_ends_at_calm_and_ignores_commands():
-    ctl = HeadController(HEAD)
-    now = 0.0
-    ctl.start(HEAD.calm)
-    smile = HEAD.calm_commands
-    smile[8] = 1.0
-    for _ in range(30):
-        now += 0.02
-        ctl.command(smile, now)
-        ctl.step(now)
+    ctl, now, smile = driven(8, 1.0, 30, gaze=True)     # corners up
     ctl.ease_to_calm()
     for _ in range(150):
         now += 0.02
