@@ -197,6 +197,8 @@ class HeadController:
         def furthest(line, servos=slice(None)):
             """The largest share a in [0, 1] of face + a * line that fits: the best of a coarse grid (linear,
             and halvings down to 2^-20 for a servo starting from rest), refined within its bracket."""
+            if fitting((face + line)[None], servos)[0]:
+                return 1.0                  # the whole way (small changes, 30 times a second: the usual case)
             lo = 0.0
             for grid in (COARSE, None):
                 if grid is None:
@@ -208,16 +210,14 @@ class HeadController:
                     break
             return lo
 
-        share = furthest(d)
-        together = face + share * d                             # every servo's pace: valid, maybe slow
-        if share == 1.0:
-            return target_face, self._facial_goals(target_face[None])[0]
         apart = face.copy()
         for commands, servos in self.groups:
             line = np.where(commands, d, 0.0)
-            apart = apart + furthest(line, servos) * line
-        if self.constraints.holds(apart):
+            if line.any():
+                apart = apart + furthest(line, servos) * line
+        if self.constraints.holds(apart):                       # the usual case: no constraint in the way
             return apart, self._facial_goals(apart[None])[0]
+        together = face + furthest(d) * d                       # every servo's pace: valid, maybe slow
         # Blend from the valid step toward the group-wise one as far as the constraints and caps allow.
         blend = apart - together
         grid = np.linspace(0.0, 1.0, 33)
