@@ -75,6 +75,11 @@ class HeadController:
         self.started = False
         self.speed_scale = np.ones(n)          # per servo, <= 1: derated (a warm servo)
         self.groups = command_groups(head)
+        c0, f = head.command_calm, head.facial
+        self._map = (c0, np.where(c0 < 1, 1 / np.where(c0 < 1, 1 - c0, 1), 0.0),
+                     np.where(c0 > 0, 1 / np.where(c0 > 0, c0, 1), 0.0),
+                     (head.command_weights * head.direction[:, None])[f].T,
+                     head.calm[f], (head.max - head.calm)[f], (head.calm - head.min)[f])
         self._last_step = None
 
     # --- inputs ------------------------------------------------------------------------
@@ -227,11 +232,13 @@ class HeadController:
         return chosen, self._facial_goals(chosen[None])[0]
 
     def _facial_goals(self, commands: np.ndarray) -> np.ndarray:
-        """head.commands_to_goals for many command vectors (rows) at once, facial servos only."""
-        h = self.head
-        move = np.clip((h.command_offsets(commands) @ h.command_weights.T) * h.direction, -1.0, 1.0)
-        goals = np.where(move >= 0, h.calm + move * (h.max - h.calm), h.calm + move * (h.calm - h.min))
-        return goals[:, self.facial]
+        """head.commands_to_goals for many command vectors (rows) at once, facial servos only
+        (the same arithmetic with its constants folded: it runs a dozen times a write)."""
+        c0, inv_up, inv_down, weights, calm, up, down = self._map
+        d = commands - c0
+        offsets = np.clip(d * np.where(d >= 0, inv_up, inv_down), -1.0, 1.0)
+        move = np.clip(offsets @ weights, -1.0, 1.0)
+        return calm + move * np.where(move >= 0, up, down)
 
     def _rested_face(self, target_face: np.ndarray, tired: np.ndarray) -> np.ndarray:
         """The target face pulled toward calm until no tired facial servo is asked to stay at its end.

@@ -211,3 +211,12 @@ def test_ease_to_calm_ends_at_calm_and_ignores_commands():
         ctl.step(now)
     assert ctl.calm_reached(HEAD.calm + 3)
     assert not ctl.calm_reached(HEAD.calm + 30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(st.lists(st.floats(-0.5, 1.5), min_size=11, max_size=11), min_size=1, max_size=8))
+def test_the_batched_face_map_is_the_heads(rows):
+    ctl = HeadController(HEAD)
+    commands = np.array(rows)
+    expected = np.array([HEAD.commands_to_goals(c)[FACIAL] for c in commands])
+    assert np.allclose(ctl._facial_goals(commands), expected, atol=1e-9)
