@@ -285,7 +285,8 @@ class DriverNode(LifecycleNode):
         goals = self.ctl.step(t0)
         try:
             self.bus.sync_write_goals(goals)
-            self.goal_pub.publish(self._joint_state(goals, self._controller_stamp(t0)))
+            if self.goal_pub.get_subscription_count():     # 80 a second: built only for a listener
+                self.goal_pub.publish(self._joint_state(goals, self._controller_stamp(t0)))
             if fresh and self._unwritten_stamp is not None:
                 # Command stamp (its source image's capture time, or its creation) -> goal written.
                 stamp = self._unwritten_stamp
