@@ -126,7 +126,7 @@ def simulate_steps(head, twin, plan, plant: str = 'real', rate_hz: float = 50.0,
         v_max, a_max, skin = head.max_velocity * 1.2, np.full(len(head.servos), math.inf), SkinLag(0, 0.0)
     else:
         raise ValueError(f"plant must be real or ideal, got {plant!r}")
-    ctl = HeadController(head, watchdog_s=math.inf, gaze=False, rate_hz=rate_hz)
+    ctl = HeadController(head, watchdog_s=math.inf, gaze=False)
     period = 1.0 / rate_hz
     pos, vel = head.calm.astype(np.float64).copy(), np.zeros(len(head.servos))
     now = 0.0

@@ -54,10 +54,9 @@ def command_groups(head: Head) -> list:
 
 
 class HeadController:
-    def __init__(self, head: Head, watchdog_s: float = 0.5, gaze: bool = True, rate_hz: float = 50.0):
+    def __init__(self, head: Head, watchdog_s: float = 0.5, gaze: bool = True):
         self.head = head
         self.watchdog_s = float(watchdog_s)
-        self.period = 1.0 / float(rate_hz)
         self.constraints = Constraints(head)
         self.gaze = Gaze(head) if gaze else None
         self.hold = HoldTimers(head)

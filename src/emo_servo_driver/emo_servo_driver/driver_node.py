@@ -109,14 +109,14 @@ class DriverNode(LifecycleNode):
             return TransitionCallbackReturn.FAILURE
         try:
             self._open_bus()
-            refused = self.bus.write_profiles(self.head.max_velocity, self.head.dynamics.max_acceleration)
+            refused = self._write_profiles()
             if refused:
                 self.get_logger().warning(f'motion profile not written to: {", ".join(refused)}')
         except BusError as err:
             self.get_logger().error(f'{err}; check the port, baud rate and power')
             self._close_bus()
             return TransitionCallbackReturn.FAILURE
-        self.ctl = HeadController(self.head, p['watchdog_s'], p['gaze'], p['rate_hz'])
+        self.ctl = HeadController(self.head, p['watchdog_s'], p['gaze'])
         self.health = [ServoHealth() for _ in self.head.servos]
         self.policy = HealthPolicy(self.head)
         self.joint_pub = self.create_lifecycle_publisher(JointState, Topics.JOINT_STATES, 10)
@@ -388,7 +388,7 @@ class DriverNode(LifecycleNode):
         try:
             self.bus.connect()
             # A servo that browned out came back with the unlimited factory profile.
-            self.bus.write_profiles(self.head.max_velocity, self.head.dynamics.max_acceleration)
+            self._write_profiles()
             self.ctl.resync(self.bus.sync_read_positions())
             self.bus.sync_write_goals(self.ctl.goals)
             self.bus.enable_torque(True)
@@ -396,6 +396,10 @@ class DriverNode(LifecycleNode):
         except BusError as again:
             self.last_bus_error = f'{self.last_bus_error}; reopen failed: {again}'
             self.bus.disconnect()
+
+    def _write_profiles(self) -> list:
+        """Every servo's Profile Velocity (its max_velocity) and Profile Acceleration (the head's dynamics)."""
+        return self.bus.write_profiles(self.head.max_velocity, self.head.dynamics.max_acceleration)
 
     def _read_some_health(self) -> None:
         """Health of one servo per cycle (a full round every len(servos) cycles), and the policy's actions."""
@@ -413,7 +417,7 @@ class DriverNode(LifecycleNode):
                 self.get_logger().warning(f'servo {name}: {message}')
             elif action == 'restart':
                 # Calm-first for one servo: its profile again (a reboot resets it), goal = where it is, torque on.
-                self.bus.write_profiles(self.head.max_velocity, self.head.dynamics.max_acceleration)
+                self._write_profiles()
                 self.ctl.restart(np.arange(len(self.head.servos)) == j, self.bus.sync_read_positions())
                 self.bus.sync_write_goals(self.ctl.goals)
                 self.bus.enable_torque_of(j, True)
@@ -427,7 +431,7 @@ class DriverNode(LifecycleNode):
     def _restart_head(self) -> None:
         """The calm-first path of activation: profiles, goal = present position, torque on (except on the
         servos the health policy keeps off); the face then eases to calm and follows the commands again."""
-        self.bus.write_profiles(self.head.max_velocity, self.head.dynamics.max_acceleration)
+        self._write_profiles()
         self.bus.sync_write_goals(self.ctl.start(self.bus.sync_read_positions()))
         for j in np.flatnonzero(~self.policy.off()):
             self.bus.enable_torque_of(int(j), True)
