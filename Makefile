@@ -11,7 +11,7 @@ export ROS_LOCALHOST_ONLY ?= 1
 ENV := source $(ROOT)/tools/env.sh
 COLCON_BUILD := colcon build --base-paths src --event-handlers console_direct- summary+
 
-.PHONY: setup build test bench demo evaluate soak lock clean
+.PHONY: setup build test bench demo demo-bound evaluate soak lock clean
 # The simulated plant of `make demo`: real (as slow as a real head) | ideal (instant).
 PLANT ?= real
 # Real faces for `make evaluate` (not part of a clone; ONSETS=DIR to use another corpus).
@@ -33,11 +33,18 @@ demo: export ROS_DOMAIN_ID ?= 41
 bench: export ROS_DOMAIN_ID ?= 42
 evaluate: export ROS_DOMAIN_ID ?= 43
 soak: export ROS_DOMAIN_ID ?= 44
+demo-bound: export ROS_DOMAIN_ID ?= 45
 
 # The main job: coexpression vs mimicry on the demo camera, simulated servos and head.
 demo: build
 	$(ENV)
 	python -m emo_bringup.demo --out demo_out --plant $(PLANT)
+
+# How early any predictor could make the robot arrive on the demo clip (oracles, offline and in the graph):
+# results/demo_bound.json.
+demo-bound: build
+	$(ENV)
+	python bench/demo_bound.py --graph
 
 # Anticipation on real faces, leave-person-out: prints both protocols, writes results/anticipation.json.
 evaluate: build

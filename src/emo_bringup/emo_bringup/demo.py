@@ -67,7 +67,9 @@ def clip_windows(clip, curves):
             for e in clip.expressions]
 
 
-def run(mode: str, out: pathlib.Path, clip, log_dir: pathlib.Path, plant: str = 'real') -> dict:
+def run(mode: str, out: pathlib.Path, clip, log_dir: pathlib.Path, plant: str = 'real', predictor_stand_in=None) -> dict:
+    """One run of the clip through the graph. predictor_stand_in(node): sets up, on the recording node,
+    what publishes the anticipated faces instead of predictor_node (bench/demo_bound.py's oracle)."""
     clip_s = clip.num_frames / clip.fps
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
@@ -90,7 +92,10 @@ def run(mode: str, out: pathlib.Path, clip, log_dir: pathlib.Path, plant: str = 
             if status.name.endswith('anticipation'):
                 predictor.update({v.key: v.value for v in status.values})
     try:
-        graph.start(skip=[CAMERA])
+        skip = [CAMERA] + (['predictor_node'] if predictor_stand_in is not None else [])
+        graph.start(skip=skip)
+        if predictor_stand_in is not None:
+            predictor_stand_in(node)
         if not wait_for_graph(node, executor):
             raise RuntimeError(f'the graph did not come up; see the logs in {log_dir}')
         from diagnostic_msgs.msg import DiagnosticArray

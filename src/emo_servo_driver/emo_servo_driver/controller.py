@@ -74,6 +74,8 @@ class HeadController:
         self.started = False
         self.speed_scale = np.ones(n)          # per servo, <= 1: derated (a warm servo)
         self.groups = command_groups(head)
+        self._group_commands = np.array([c for c, _ in self.groups], dtype=np.float64)   # (groups, 11)
+        self._group_servos = np.array([v for _, v in self.groups], dtype=np.float64).T   # (n_facial, groups)
         c0, f = head.command_calm, head.facial
         self._map = (c0, np.where(c0 < 1, 1 / np.where(c0 < 1, 1 - c0, 1), 0.0),
                      np.where(c0 > 0, 1 / np.where(c0 > 0, c0, 1), 0.0),
@@ -188,47 +190,63 @@ class HeadController:
         corners, the jaw) as far along its own straight line to the target as its servos allow, so a fast
         group does not wait for a slow one; where that combination would break a constraint, pulled back
         toward the step along the one straight line for all (always valid: the constraint set is convex)."""
-        f = self.facial
-        start = self.goals[f]
+        start = self.goals[self.facial]
         face, d = self.face, target_face - self.face
-        up, down = up[f] + 1e-9, down[f] + 1e-9
+        up, down = up[self.facial] + 1e-9, down[self.facial] + 1e-9
 
-        def fitting(candidates, servos=slice(None)):
-            """Which candidate faces (rows) keep these facial servos within their caps."""
-            move = self._facial_goals(candidates)[:, servos] - start[servos]
-            return np.all((move <= up[servos]) & (-move <= down[servos]), axis=1)
+        def fitting(candidates):
+            """Which facial servos (columns) stay within their caps for each candidate face (rows)."""
+            move = self._facial_goals(candidates) - start
+            return (move <= up) & (-move <= down)
 
-        def furthest(line, servos=slice(None)):
-            """The largest share a in [0, 1] of face + a * line that fits: the best of a coarse grid (linear,
-            and halvings down to 2^-20 for a servo starting from rest), refined within its bracket."""
-            if fitting((face + line)[None], servos)[0]:
-                return 1.0                  # the whole way (small changes, 30 times a second: the usual case)
-            lo = 0.0
-            for grid in (COARSE, None):
-                if grid is None:
-                    above = COARSE[COARSE > lo]
-                    grid = np.linspace(lo, above[0], 33)
-                ok = fitting(face + grid[:, None] * line, servos)
-                lo = float(grid[np.flatnonzero(ok)[-1]]) if ok.any() else lo
-                if lo == 1.0:
-                    break
-            return lo
-
-        apart = face.copy()
-        for commands, servos in self.groups:
-            line = np.where(commands, d, 0.0)
-            if line.any():
-                apart = apart + furthest(line, servos) * line
+        shares = self._furthest_shares(face, d, fitting)
+        apart = face + shares @ self._group_commands * d
         if self.constraints.holds(apart):                       # the usual case: no constraint in the way
             return apart, self._facial_goals(apart[None])[0]
-        together = face + furthest(d) * d                       # every servo's pace: valid, maybe slow
+        together = face + self._furthest(face, d, fitting) * d  # every servo's pace: valid, maybe slow
         # Blend from the valid step toward the group-wise one as far as the constraints and caps allow.
         blend = apart - together
         grid = np.linspace(0.0, 1.0, 33)
         candidates = together + grid[:, None] * blend
-        ok = fitting(candidates) & np.all(candidates @ self.constraints.a.T <= self.constraints.b + 1e-9, axis=1)
+        ok = fitting(candidates).all(axis=1)
+        ok &= np.all(candidates @ self.constraints.a.T <= self.constraints.b + 1e-9, axis=1)
         chosen = candidates[np.flatnonzero(ok)[-1]]             # grid[0] (the valid step) always passes
         return chosen, self._facial_goals(chosen[None])[0]
+
+    def _furthest_shares(self, face, d, fitting) -> np.ndarray:
+        """Per group, the largest share a in [0, 1] of its line (face + a * d on its commands) whose
+        servos stay within their caps: the best of a coarse grid (linear, and halvings down to 2^-20
+        for a servo starting from rest), refined within its bracket. The groups drive disjoint servos,
+        so one candidate face carries every group's share at once and a grid costs one evaluation."""
+        g = self._group_commands                                # (groups, 11) 0/1
+        shares = np.ones(len(g))
+        whole = self._group_fits(fitting((face + d)[None]))[0]
+        if whole.all():
+            return shares                   # the whole way (small changes, 30 times a second: the usual case)
+        ok = self._group_fits(fitting(face + COARSE[:, None] * d))           # (len(COARSE), groups)
+        idx = np.where(ok.any(axis=0), len(COARSE) - 1 - np.argmax(ok[::-1], axis=0), 0)
+        lo = np.where(ok.any(axis=0), COARSE[idx], 0.0)
+        hi = COARSE[np.minimum(idx + 1, len(COARSE) - 1)]
+        grid = lo + np.linspace(0.0, 1.0, 33)[:, None] * (hi - lo)          # (33, groups)
+        ok = self._group_fits(fitting(face + (grid @ g) * d))
+        last = 32 - np.argmax(ok[::-1], axis=0)
+        refined = np.where(ok.any(axis=0), grid[np.minimum(last, 32), np.arange(len(g))], lo)
+        return np.where(whole, 1.0, np.where(lo >= 1.0, 1.0, refined))
+
+    def _furthest(self, face, d, fitting) -> float:
+        """The largest share a in [0, 1] of face + a * d that keeps every facial servo within its caps."""
+        fits = lambda shares: fitting(face + shares[:, None] * d).all(axis=1)
+        ok = fits(COARSE)
+        lo = float(COARSE[np.flatnonzero(ok)[-1]]) if ok.any() else 0.0
+        if lo == 1.0:
+            return lo
+        grid = np.linspace(lo, COARSE[COARSE > lo][0], 33)
+        ok = fits(grid)
+        return float(grid[np.flatnonzero(ok)[-1]]) if ok.any() else lo
+
+    def _group_fits(self, servo_ok: np.ndarray) -> np.ndarray:
+        """(rows, groups): every servo of the group fits."""
+        return ~((~servo_ok).astype(np.float64) @ self._group_servos > 0)
 
     def _facial_goals(self, commands: np.ndarray) -> np.ndarray:
         """head.commands_to_goals for many command vectors (rows) at once, facial servos only
