@@ -217,7 +217,7 @@ def driver_write_ms(n: int = 300) -> np.ndarray:
     from emo_servo_driver.bus import DynamixelBus
     from emo_servo_driver.controller import HeadController
     from emo_servo_driver.dxl_sim import SimulatedServoChain
-    from emo_servo_driver.head import load_head
+    from emo_description.head import load_head
     head = load_head()
     sim = SimulatedServoChain(head.servos, dynamics=head.dynamics).start()
     bus = DynamixelBus(head.servos, sim.port, latency_timer_ms=8)

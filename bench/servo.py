@@ -24,7 +24,7 @@ def start_sim():
 
 def cycle_rate(port: str, seconds: float = 4.0) -> dict:
     from emo_servo_driver.bus import DynamixelBus
-    from emo_servo_driver.head import load_head
+    from emo_description.head import load_head
     head = load_head()
     bus = DynamixelBus(head.servos, port, latency_timer_ms=1)
     bus.connect()

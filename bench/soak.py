@@ -119,10 +119,8 @@ def run(seconds: float, logs: str) -> dict:
 
     from emo_bringup.demo import wait_for_graph
     from emo_bringup.runner import Graph
-    from emo_servo_driver.control_table import TICKS_PER_REV
-    from emo_servo_driver.driver_node import TICK_RAD
+    from emo_description.head import load_head
     from emo_servo_driver.dxl_sim import Faults, SimulatedServoChain
-    from emo_servo_driver.head import load_head
 
     head = load_head()
     sim = SimulatedServoChain(head.servos, faults=Faults(drop_rate=0.02, corrupt_rate=0.01, seed=7),
@@ -137,7 +135,7 @@ def run(seconds: float, logs: str) -> dict:
     published = []
     node.create_subscription(JointState, '/driver_node/goal_positions',
                              lambda m: published.append((m.header.stamp.sec + m.header.stamp.nanosec * 1e-9,
-                                                         np.array(m.position) / TICK_RAD + TICKS_PER_REV / 2)),
+                                                         head.radians_to_ticks(m.position))),
                              QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE))
     from diagnostic_msgs.msg import DiagnosticArray
     driver_diag = {}

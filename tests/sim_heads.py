@@ -6,7 +6,7 @@ def faster_head_yaml(path, name: str = 'fast_emo') -> str:
     """Write a copy of the Emo head description that moves faster, return its path: twice the
     Profile Acceleration, half the skin's time constant, 1.5 x every max_velocity and half the
     load torque (so the speed under load, the datasheet line, rises too)."""
-    from emo_servo_driver.head import default_head_path
+    from emo_description.head import default_head_path
     with open(default_head_path()) as f:
         doc = yaml.safe_load(f)
     d = doc['dynamics']

@@ -56,7 +56,7 @@ def test_the_watchdog_brings_the_face_to_calm_when_the_predictor_dies(ros_contex
     from sensor_msgs.msg import JointState
 
     from emo_bringup.runner import Graph
-    from emo_servo_driver.head import load_head
+    from emo_description.head import load_head
     from ros_testing import spin_until
     head = load_head()
     node = rclpy.create_node('e2e_watchdog', context=ros_context)
@@ -74,7 +74,7 @@ def test_the_watchdog_brings_the_face_to_calm_when_the_predictor_dies(ros_contex
         assert spin_until(ex, lambda: len(commands) > 60, timeout_s=90.0), 'no motor commands'
 
         def facial_offset():
-            p = np.array(joints[-1].position) * 4096 / (2 * np.pi) + 2048
+            p = head.radians_to_ticks(joints[-1].position)
             return np.abs(p - head.calm)[head.facial].max()
         # While the person's face moves, the robot's face is away from calm at some point.
         assert spin_until(ex, lambda: facial_offset() > 40, timeout_s=30.0)

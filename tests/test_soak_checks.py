@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip('scipy')
-from emo_servo_driver.head import load_head  # noqa: E402
+from emo_description.head import load_head  # noqa: E402
 
 spec = importlib.util.spec_from_file_location('soak', pathlib.Path(__file__).parents[1] / 'bench' / 'soak.py')
 soak = importlib.util.module_from_spec(spec)

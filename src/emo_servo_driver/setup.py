@@ -19,12 +19,9 @@ setup(
     name=package_name,
     version='0.1.0',
     packages=find_packages(exclude=['test']),
-    package_data={package_name: ['data/*']},
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),
-        # The head descriptions are package data; installed in share/ too, for launch files.
-        ('share/' + package_name + '/config', glob.glob('emo_servo_driver/data/*.yaml')),
     ] + share_files('config') + share_files('launch') + share_files('rviz'),
     install_requires=['setuptools'],
     zip_safe=True,

@@ -181,7 +181,7 @@ def plant_summary(plant: str) -> dict:
 
     from emo_bringup.graph import config_dir
     from emo_inverse.robot_lag import default_self_model_path, read_lag
-    from emo_servo_driver.head import load_head
+    from emo_description.head import load_head
     head = load_head()
     camera = yaml.safe_load(pathlib.Path(config_dir(), 'eye_camera.yaml').read_text())['eye_camera_left']['ros__parameters']
     real = plant == 'real'

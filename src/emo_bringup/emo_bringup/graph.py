@@ -15,12 +15,14 @@ class NodeSpec:
     package: str
     executable: str
     name: str
-    config: str                      # file under emo_bringup/config
+    config: str                      # file under emo_bringup/config ('' : none)
     overrides: dict = field(default_factory=dict)
+    remaps: dict = field(default_factory=dict)
+    optional: bool = False           # a system ROS package that may be absent (no wheel): skipped then
 
     @property
     def params_file(self) -> str:
-        return os.path.join(config_dir(), self.config)
+        return os.path.join(config_dir(), self.config) if self.config else ''
 
 
 def config_dir() -> str:
@@ -112,6 +114,17 @@ def graph_nodes(graph: str, args: dict = None) -> list:
         driver,
         robot_face,
     ]
+
+
+def state_publisher(args: dict = None) -> NodeSpec:
+    """robot_state_publisher on the head's URDF (emo_description, generated from the head YAML), fed by
+    the driver's joint states: the TF tree of the neck, the eyes, the eye cameras' optical frames and
+    the `face` frame. A system ROS package (no wheel): the runner skips it when it is not installed."""
+    from emo_description.urdf import robot_description
+    head = (args or {}).get('head_config') or ''
+    return NodeSpec('robot_state_publisher', 'robot_state_publisher', 'robot_state_publisher', '',
+                    {'robot_description': robot_description(head)}, {'joint_states': '/emo/joint_states'},
+                    optional=True)
 
 
 # Topics a recording keeps (images are left out: they are large, and the landmarks carry their stamps).

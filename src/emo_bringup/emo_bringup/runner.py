@@ -15,14 +15,39 @@ import subprocess
 import sys
 import time
 
-from emo_bringup.graph import ARGUMENTS, NODE_ENV, RECORD_TOPICS, config_dir, graph_nodes
+from emo_bringup.graph import ARGUMENTS, NODE_ENV, RECORD_TOPICS, config_dir, graph_nodes, state_publisher
 
 
-def node_command(spec) -> list:
+def installed(package: str) -> bool:
+    from ament_index_python.packages import PackageNotFoundError, get_package_prefix
+    try:
+        get_package_prefix(package)
+        return True
+    except PackageNotFoundError:
+        return False
+
+
+def node_command(spec, scratch_dir: str = None) -> list:
+    """The command line of one node. Parameters with line breaks (a URDF) go through a parameter file
+    written into scratch_dir: a `-p` value is parsed as one line of YAML."""
+    import tempfile
+
+    import yaml
     from ament_index_python.packages import get_package_prefix
     exe = os.path.join(get_package_prefix(spec.package), 'lib', spec.package, spec.executable)
-    args = [exe, '--ros-args', '-r', f'__node:={spec.name}', '--params-file', spec.params_file]
+    args = [exe, '--ros-args', '-r', f'__node:={spec.name}']
+    if spec.params_file:
+        args += ['--params-file', spec.params_file]
+    args += [a for src, dst in spec.remaps.items() for a in ('-r', f'{src}:={dst}')]
+    long = {k: v for k, v in spec.overrides.items() if isinstance(v, str) and '\n' in v}
+    if long:
+        fd, path = tempfile.mkstemp(prefix=f'{spec.name}_', suffix='.yaml', dir=scratch_dir)
+        with os.fdopen(fd, 'w') as f:
+            yaml.safe_dump({spec.name: {'ros__parameters': long}}, f)
+        args += ['--params-file', path]
     for key, value in spec.overrides.items():
+        if key in long:
+            continue
         value = ('true' if value else 'false') if isinstance(value, bool) else value
         args += ['-p', f'{key}:={value}' if value != '' else f"{key}:=''"]
     return args
@@ -44,6 +69,12 @@ class Graph:
         self.specs = graph_nodes(graph, args)
         self.log_dir = log_dir
         self.procs = {}
+        self.skipped = []            # optional nodes whose package is not installed
+        spec = state_publisher(args)
+        if installed(spec.package):
+            self.specs.append(spec)
+        else:
+            self.skipped.append(spec.package)
 
     def start(self, only=None, skip=()) -> 'Graph':
         env = graph_env()
@@ -51,7 +82,7 @@ class Graph:
             if (only is not None and spec.name not in only) or spec.name in skip or spec.name in self.procs:
                 continue
             out = open(os.path.join(self.log_dir, f'{spec.name}.log'), 'w') if self.log_dir else None
-            self.procs[spec.name] = subprocess.Popen(node_command(spec), env=env, stdout=out,
+            self.procs[spec.name] = subprocess.Popen(node_command(spec, self.log_dir), env=env, stdout=out,
                                                      stderr=subprocess.STDOUT if out else None)
         return self
 
@@ -91,6 +122,9 @@ def main(argv=None) -> int:
     recorder = None
     with Graph(args.graph, values) as graph:
         print(f"emo_bringup: {args.graph} graph running ({', '.join(graph.procs)}); Ctrl-C to stop", flush=True)
+        for package in graph.skipped:
+            print(f'emo_bringup: {package} is not installed (a system ROS package, no wheel): no TF tree; '
+                  'the URDF: python -m emo_description.urdf', flush=True)
         try:
             if values['record'].lower() == 'true':
                 recorder = _record(values['record_path'] or time.strftime('emo_%Y%m%d_%H%M%S'))

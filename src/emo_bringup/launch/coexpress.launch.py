@@ -6,6 +6,8 @@
 
 The nodes, their config files (config/*.yaml) and what each argument changes
 come from emo_bringup.graph, which the launch-free runner (`emo_bringup`) reads too.
+robot_state_publisher publishes the head's TF tree from emo_description's URDF
+(generated from the head YAML) and the driver's /emo/joint_states.
 """
 import os
 import time
@@ -15,7 +17,7 @@ from launch.actions import DeclareLaunchArgument, ExecuteProcess, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
-from emo_bringup.graph import ARGUMENTS, NODE_ENV, RECORD_TOPICS, config_dir, graph_nodes
+from emo_bringup.graph import ARGUMENTS, NODE_ENV, RECORD_TOPICS, config_dir, graph_nodes, state_publisher
 
 GRAPH = 'coexpress'
 
@@ -23,9 +25,11 @@ GRAPH = 'coexpress'
 def _nodes(context, graph):
     values = {name: LaunchConfiguration(name).perform(context) for name in ARGUMENTS}
     actions = []
-    for spec in graph_nodes(graph, values):
+    # The graph's nodes, and robot_state_publisher on the head's URDF (the TF tree: neck, eyes, cameras).
+    for spec in graph_nodes(graph, values) + [state_publisher(values)]:
         actions.append(Node(package=spec.package, executable=spec.executable, name=spec.name, output='screen',
-                            parameters=[spec.params_file, spec.overrides], emulate_tty=True))
+                            parameters=[p for p in (spec.params_file, spec.overrides) if p],
+                            remappings=list(spec.remaps.items()), emulate_tty=True))
     if values['record'].lower() == 'true':
         path = values['record_path'] or time.strftime('emo_%Y%m%d_%H%M%S')
         actions.append(ExecuteProcess(cmd=['ros2', 'bag', 'record', '-s', 'mcap', '-o', path] + list(RECORD_TOPICS),

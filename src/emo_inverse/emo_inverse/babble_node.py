@@ -45,7 +45,7 @@ class BabbleNode(Node):
                                   ('lag_steps', 200, "step responses kept to measure the robot's lag "
                                                      "(spread over both sessions); 0 = no lag measurement")]:
             self.declare_parameter(name, value, ParameterDescriptor(description=text))
-        from emo_servo_driver.head import load_head
+        from emo_description.head import load_head
         self.head = load_head(self.get_parameter('head_config').value or None)
         self.n = self.get_parameter('samples').value
         self.settle_s = self.get_parameter('settle_s').value

@@ -109,7 +109,7 @@ def load(path) -> dict:
 
 
 def main(argv=None) -> int:
-    from emo_servo_driver.head import load_head
+    from emo_description.head import load_head
 
     from emo_inverse.simulated_head import SimulatedHead
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

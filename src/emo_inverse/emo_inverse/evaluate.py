@@ -59,7 +59,7 @@ def main(argv=None) -> int:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', type=pathlib.Path, required=True)
     args = parser.parse_args(argv)
-    from emo_servo_driver.head import load_head
+    from emo_description.head import load_head
     head = load_head(args.head)
     model, meta = load_checkpoint(args.model)
     data = babbling.load(args.data)

@@ -24,7 +24,9 @@ from visualization_msgs.msg import MarkerArray
 
 from emo_inverse.simulated_head import SimulatedHead, SkinLag
 
-TICKS_PER_RAD = 4096 / (2 * math.pi)
+
+# The frame of the robot's face: emo_description's URDF link at the front of the head.
+FACE_FRAME = 'face'
 
 
 class RobotFaceNode(Node):
@@ -34,7 +36,7 @@ class RobotFaceNode(Node):
         self.declare_parameter('seed', 0, ParameterDescriptor(description='noise seed of the simulated head'))
         self.declare_parameter('plant', 'real', ParameterDescriptor(
             description="real: the skin lags the servos (head dynamics.skin); ideal: no lag"))
-        from emo_servo_driver.head import load_head
+        from emo_description.head import load_head
         head = load_head(self.get_parameter('head_config').value or None)
         self.twin = SimulatedHead(head, seed=self.get_parameter('seed').value)
         plant = self.get_parameter('plant').value
@@ -49,11 +51,12 @@ class RobotFaceNode(Node):
         self.create_subscription(JointState, Topics.JOINT_STATES, self.on_joints, 10)
 
     def on_joints(self, msg: JointState) -> None:
-        positions = np.full(len(self.head.servos), np.nan)
+        radians = np.full(len(self.head.servos), np.nan)
         for name, rad in zip(msg.name, msg.position):
             i = self.head.index.get(name)
             if i is not None and math.isfinite(rad):
-                positions[i] = rad * TICKS_PER_RAD + 2048
+                radians[i] = rad
+        positions = self.head.radians_to_ticks(radians)      # the driver's units (emo_description)
         # A position this head cannot reach is not one (a hostile or corrupt message): not learned into the skin.
         span = self.head.max - self.head.min
         outside = (positions < self.head.min - 0.1 * span) | (positions > self.head.max + 0.1 * span)
@@ -65,12 +68,12 @@ class RobotFaceNode(Node):
         t = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
         face = self.twin.face(self.skin.update(t, positions))
         out = FaceLandmarks(header=msg.header, face_detected=True, detection_confidence=1.0)
-        out.header.frame_id = 'robot_face_camera'
+        out.header.frame_id = FACE_FRAME
         out.face_xy = face.ravel().tolist()
         self.pub.publish(out)
         if self.marker_pub.get_subscription_count():
             from emo_perception.visualization import face_markers
-            self.marker_pub.publish(face_markers(face, out.header, 'robot_face', (0.85, 0.1, 0.1)))
+            self.marker_pub.publish(face_markers(face, out.header, 'robot_face', (0.85, 0.1, 0.1), distance_m=0.0))
 
 
 def main(args=None):

@@ -184,7 +184,7 @@ def read_lag(path):
 def main(argv=None) -> int:
     import json
 
-    from emo_servo_driver.head import load_head
+    from emo_description.head import load_head
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--model', required=True, help='self-model checkpoint to save the lag with')
     parser.add_argument('--head', default=None, help='head description YAML (default: Emo)')

@@ -96,13 +96,13 @@ def test_the_robot_face_ignores_impossible_joint_states(ros_node, tmp_path):
     """One 1e30 position once stayed in the simulated skin's state for seconds (a servo NaN at the first
     message stayed NaN for good): the robot face is the calm face again at once."""
     from sensor_msgs.msg import JointState
-    from emo_servo_driver.head import load_head
+    from emo_description.head import load_head
     head = load_head()
     node, ex = ros_node
     got = []
     node.create_subscription(FaceLandmarks, Topics.ROBOT_FACE_LANDMARKS, got.append, 50)
     pub = node.create_publisher(JointState, Topics.JOINT_STATES, 50)
-    calm_rad = ((head.calm - 2048) * 2 * np.pi / 4096).tolist()
+    calm_rad = head.ticks_to_radians(head.calm).tolist()
 
     def joints(positions, sec):
         msg = JointState(name=list(head.names), position=[float(p) for p in positions])

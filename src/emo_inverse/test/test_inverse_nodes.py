@@ -55,7 +55,7 @@ def babble_through_the_driver(tmp_path, head_config: str = ''):
 def test_babbling_through_the_driver_records_faces_and_measures_the_lag(ros_node, tmp_path):
     from emo_inverse import robot_lag
     from emo_inverse.simulated_head import SimulatedHead
-    from emo_servo_driver.head import load_head
+    from emo_description.head import load_head
     from sim_heads import faster_head_yaml
     fast_yaml = faster_head_yaml(tmp_path / 'fast.yaml')
     emo, fast = babble_through_the_driver(tmp_path), babble_through_the_driver(tmp_path, fast_yaml)

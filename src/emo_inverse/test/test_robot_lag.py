@@ -8,7 +8,7 @@ import pytest
 
 from emo_inverse import babbling, robot_lag, train
 from emo_inverse.simulated_head import SimulatedHead, SkinLag
-from emo_servo_driver.head import load_head
+from emo_description.head import load_head
 from sim_heads import faster_head_yaml
 
 HEAD = load_head()

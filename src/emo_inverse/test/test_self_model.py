@@ -7,7 +7,7 @@ from emo_inverse.evaluate import activation_metrics, compare
 from emo_inverse.model import FastInverse, InverseModel
 from emo_inverse.normalization import Normalizer, RestFaceEstimator
 from emo_inverse.simulated_head import SimulatedHead
-from emo_servo_driver.head import load_head
+from emo_description.head import load_head
 
 HEAD = load_head()
 

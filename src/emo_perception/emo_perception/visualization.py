@@ -10,13 +10,15 @@ FACE_UNIT_M = 0.09
 FACE_DISTANCE_M = 0.6
 
 
-def face_markers(face_xy: np.ndarray, header, ns: str = 'human_face', color=(0.1, 0.8, 0.3)) -> MarkerArray:
-    """A POINTS marker of face-frame landmarks drawn in front of the camera of `header`."""
+def face_markers(face_xy: np.ndarray, header, ns: str = 'human_face', color=(0.1, 0.8, 0.3),
+                 distance_m: float = FACE_DISTANCE_M) -> MarkerArray:
+    """A POINTS marker of face-frame landmarks drawn distance_m in front of the frame of `header` (an optical
+    frame: z forward, x right, y down): a person in front of the eye camera, the robot's face on its `face`."""
     marker = Marker(header=header, ns=ns, id=0, type=Marker.POINTS, action=Marker.ADD)
     marker.scale.x = marker.scale.y = 0.004
     marker.color = ColorRGBA(r=color[0], g=color[1], b=color[2], a=1.0)
     marker.pose.orientation.w = 1.0
-    marker.points = [Point(x=float(x) * FACE_UNIT_M, y=float(y) * FACE_UNIT_M, z=FACE_DISTANCE_M)
+    marker.points = [Point(x=float(x) * FACE_UNIT_M, y=float(y) * FACE_UNIT_M, z=float(distance_m))
                      for x, y in np.asarray(face_xy).reshape(-1, 2)]
     return MarkerArray(markers=[marker])
 

@@ -9,7 +9,7 @@ torch = pytest.importorskip('torch')
 from rcl_interfaces.srv import GetParameters  # noqa: E402
 
 from emo_inverse import robot_lag  # noqa: E402
-from emo_servo_driver.head import load_head  # noqa: E402
+from emo_description.head import load_head  # noqa: E402
 from ros_testing import NodeProcess, spin_until  # noqa: E402
 from sim_heads import faster_head_yaml  # noqa: E402
 

@@ -22,7 +22,7 @@ the controller, not to the bus: a reconnect or an e-stop does not reset it.
 import numpy as np
 
 from emo_servo_driver.gaze import Gaze
-from emo_servo_driver.head import Head
+from emo_description.head import Head
 from emo_servo_driver.safety import MAX_DT, Constraints, HoldTimers, check_commands, step_caps
 
 BISECTIONS = 20      # the share of the way to the rested target face, to 1e-6

@@ -41,15 +41,14 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Float32, Header
 from std_srvs.srv import Trigger
 
+from emo_description.head import HeadConfigError, load_head
 from emo_servo_driver.bus import BusError, DynamixelBus, ServoHealth
-from emo_servo_driver.control_table import TICKS_PER_REV
+from emo_servo_driver.control_table import CONTROL_TABLES
 from emo_servo_driver.controller import HeadController
 from emo_servo_driver.gaze import face_center
-from emo_servo_driver.head import HeadConfigError, load_head
 from emo_servo_driver.health import HealthPolicy
 from emo_servo_driver.safety import CommandError
 
-TICK_RAD = 2 * math.pi / TICKS_PER_REV
 FUTURE_STAMP_S = 0.5     # a command stamped this far ahead of our clock is refused (clocks disagree)
 
 
@@ -96,7 +95,7 @@ class DriverNode(LifecycleNode):
             'head_config', 'bus', 'port', 'baudrate', 'latency_timer_ms', 'rate_hz', 'write_on_command',
             'watchdog_s', 'gaze', 'calm_timeout_s', 'reconnect_interval_s', 'sim_speed_scale', 'sim_plant')}
         try:
-            self.head = load_head(p['head_config'] or None)
+            self.head = load_head(p['head_config'] or None, set(CONTROL_TABLES))
         except HeadConfigError as err:
             self.get_logger().error(str(err))
             return TransitionCallbackReturn.FAILURE
@@ -315,9 +314,10 @@ class DriverNode(LifecycleNode):
         return rclpy.time.Time(nanoseconds=ros0 + int(round((t - mono0) * 1e9))).to_msg()
 
     def _joint_state(self, ticks, stamp) -> JointState:
-        # Radians from the servo centre (2048 ticks); NaN where a servo did not answer.
+        # Radians: each URDF joint's angle (emo_description: its zero and sign), robot_state_publisher's
+        # input; a servo with no joint, from its centre. NaN where a servo did not answer.
         return JointState(header=Header(stamp=stamp, frame_id=''), name=list(self.head.names),
-                          position=((np.asarray(ticks, dtype=np.float64) - TICKS_PER_REV / 2) * TICK_RAD).tolist())
+                          position=self.head.ticks_to_radians(ticks).tolist())
 
     def go_calm_then_relax(self) -> None:
         """Ease every servo to its calm pose within its limits, then turn torque off (bounded in time).

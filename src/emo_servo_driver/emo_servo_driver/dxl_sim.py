@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from emo_servo_driver.control_table import (MODEL_NUMBERS, PROFILE_ACCELERATION_TICKS_S2, PROFILE_VELOCITY_TICKS_S,
+from emo_servo_driver.control_table import (CONTROL_TABLES, MODEL_NUMBERS, PROFILE_ACCELERATION_TICKS_S2, PROFILE_VELOCITY_TICKS_S,
                                             X_SERIES)
 
 HEADER = b'\xff\xff\xfd\x00'
@@ -376,7 +376,7 @@ def main(argv=None) -> None:
     """
     import argparse
     import signal
-    from emo_servo_driver.head import load_head
+    from emo_description.head import load_head
     parser = argparse.ArgumentParser(description=main.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--head', default=None, help='head description YAML (default: Emo)')
     parser.add_argument('--drop-rate', type=float, default=0.0)
@@ -384,7 +384,7 @@ def main(argv=None) -> None:
     parser.add_argument('--plant', choices=('real', 'ideal'), default='real',
                         help="real: the head's dynamics; ideal: constant speed, no acceleration limit")
     args = parser.parse_args(argv)
-    head = load_head(args.head)
+    head = load_head(args.head, set(CONTROL_TABLES))
     sim = SimulatedServoChain(head.servos, faults=Faults(args.drop_rate, args.corrupt_rate),
                               dynamics=head.dynamics if args.plant == 'real' else None).start()
     print(sim.port, flush=True)

@@ -12,7 +12,7 @@ the eyes come back toward the middle. With no face, gaze drifts back to calm.
 
 import numpy as np
 
-from emo_servo_driver.head import Head
+from emo_description.head import Head
 
 
 class Gaze:

@@ -18,47 +18,13 @@ faulted or reset servo. No ROS and no bus here: observe() returns actions, the d
 After a fault clears, its servo restarts alone: profile written, goal = present position,
 torque on, back onto the face within its limits. A status returns to OK when its fault clears.
 """
-from dataclasses import dataclass
 
 import numpy as np
 
+from emo_description.head import HealthLimits   # the health section of the head YAML, parsed with it
 from emo_servo_driver.control_table import decode_hardware_error
 
 OK, WARN, ERROR = 0, 1, 2
-
-
-@dataclass(frozen=True)
-class HealthLimits:
-    # XM430/XM540 Temperature Limit is 80 C by default (e-Manual, address 31); act before the firmware does.
-    derate_c: float = 70.0
-    off_c: float = 78.0
-    derate_min: float = 0.3
-    reboot_retries: int = 3
-    reboot_backoff_s: float = 1.0
-    # Min Voltage Limit 9.5 V by default (e-Manual, address 34): below it the servo is in trouble.
-    min_voltage_v: float = 9.5
-
-    @staticmethod
-    def from_yaml(raw, errors: list) -> 'HealthLimits':
-        if not raw:
-            return HealthLimits()
-        if not isinstance(raw, dict):
-            errors.append('health: expected a mapping')
-            return HealthLimits()
-        known = HealthLimits.__dataclass_fields__
-        unknown = sorted(set(raw) - set(known))
-        if unknown:
-            errors.append(f'health: unknown key(s) {", ".join(unknown)}')
-        try:
-            limits = HealthLimits(**{k: type(getattr(HealthLimits, k))(v) for k, v in raw.items() if k in known})
-        except (TypeError, ValueError) as err:
-            errors.append(f'health: {err}')
-            return HealthLimits()
-        if not (limits.derate_c < limits.off_c and 0 < limits.derate_min <= 1 and limits.reboot_retries >= 0
-                and limits.reboot_backoff_s > 0):
-            errors.append('health: needs derate_c < off_c, 0 < derate_min <= 1, reboot_retries >= 0, '
-                          'reboot_backoff_s > 0')
-        return limits
 
 
 class HealthPolicy:

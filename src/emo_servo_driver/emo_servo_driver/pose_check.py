@@ -10,7 +10,7 @@ one binary per command for its side of calm (scipy's HiGHS MILP).
 """
 import numpy as np
 
-from emo_servo_driver.head import Head
+from emo_description.head import Head
 
 
 def valid_face(head: Head, goals, tol_ticks: float = 0.75, tol: float = 1e-6):

@@ -18,7 +18,7 @@ Braking in the goal stream is not limited: the servo's own profile decelerates.
 """
 import numpy as np
 
-from emo_servo_driver.head import COMMAND_NAMES, Head
+from emo_description.head import COMMAND_NAMES, Head
 
 # Longest time step one write may take credit for: a long pause does not license a jump.
 MAX_DT = 0.2

@@ -8,7 +8,7 @@ dxl = pytest.importorskip('dynamixel_sdk')
 from emo_servo_driver.bus import BusError, DynamixelBus  # noqa: E402
 from emo_servo_driver.control_table import X_SERIES, decode_hardware_error  # noqa: E402
 from emo_servo_driver.dxl_sim import Faults, SimulatedServoChain, crc16, status_packet, stuff, unstuff  # noqa: E402
-from emo_servo_driver.head import load_head  # noqa: E402
+from emo_description.head import load_head  # noqa: E402
 
 HEAD = load_head()
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from emo_servo_driver.controller import HeadController
-from emo_servo_driver.head import load_head
+from emo_description.head import load_head
 from emo_servo_driver.pose_check import valid_face
 from emo_servo_driver.safety import CommandError
 

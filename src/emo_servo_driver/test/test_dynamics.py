@@ -9,7 +9,7 @@ import yaml
 from emo_servo_driver import dxl_sim
 from emo_servo_driver.control_table import PROFILE_ACCELERATION_TICKS_S2, PROFILE_VELOCITY_TICKS_S, X_SERIES
 from emo_servo_driver.dxl_sim import SimServo, profile_motion
-from emo_servo_driver.head import HeadConfigError, default_head_path, load_head, parse_head
+from emo_description.head import HeadConfigError, default_head_path, load_head, parse_head
 
 HEAD = load_head()
 

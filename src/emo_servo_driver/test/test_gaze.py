@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from emo_servo_driver.gaze import Gaze, face_center
-from emo_servo_driver.head import load_head
+from emo_description.head import load_head
 
 
 def test_the_centre_of_a_face_in_its_image():

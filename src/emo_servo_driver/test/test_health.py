@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from emo_servo_driver.bus import ServoHealth
-from emo_servo_driver.head import HeadConfigError, default_head_path, load_head, parse_head
+from emo_description.head import HeadConfigError, default_head_path, load_head, parse_head
 from emo_servo_driver.health import ERROR, OK, WARN, HealthPolicy
 
 HEAD = load_head()

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from emo_servo_driver.head import load_head
+from emo_description.head import load_head
 from emo_servo_driver.safety import CommandError, Constraints, HoldTimers, check_commands, step_caps
 
 HEAD = load_head()

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import yaml
 
-from emo_servo_driver.head import COMMAND_NAMES, HeadConfigError, default_head_path, load_head, parse_head
+from emo_description.head import COMMAND_NAMES, HeadConfigError, default_head_path, load_head, parse_head
 from emo_servo_driver.control_table import CONTROL_TABLES
 
 

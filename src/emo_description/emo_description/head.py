@@ -1,9 +1,10 @@
 """The head description: servos, their limits and calm pose, the 11-command map, gaze, constraints.
 
-    head = load_head('config/emo_head.yaml')          # or load_head() for the built-in Emo head
+    head = load_head('my_head.yaml')                   # or load_head() for the built-in Emo head
     goals = head.commands_to_goals(head.calm_commands) # == head.calm, in servo ticks
+    head.ticks_to_radians(goals)                       # JointState units (the URDF's joint angles)
 
-Configuration is data: a new head is a new YAML file (see config/emo_head.yaml
+Configuration is data: a new head is a new YAML file (see data/emo_head.yaml
 and the README). Everything is checked once, at load, and every problem is
 reported at once (duplicate ids, min > max, calm outside its range, unknown
 names, a calm face that breaks a constraint, ...).
@@ -15,7 +16,7 @@ from typing import Dict, List
 import numpy as np
 import yaml
 
-from emo_servo_driver.health import HealthLimits
+from emo_description.kinematics import TICK_RAD, TICKS_PER_REV, Kinematics, parse_kinematics
 
 # The 11 commands of emo_msgs/MotorCommands, in message order (2 eyebrow, 2 eyelid, 6 mouth, 1 jaw).
 COMMAND_NAMES = ('brow_inner', 'brow_outer', 'eyelid_upper', 'eyelid_lower', 'lip_upper', 'lip_lower',
@@ -73,7 +74,42 @@ class Dynamics:
                 'skin_order': self.skin_order, 'skin_time_constant_s': self.skin_time_constant_s}
 
 
-RPM_TO_TICKS_S = 4096 / 60.0
+RPM_TO_TICKS_S = TICKS_PER_REV / 60.0
+
+
+@dataclass(frozen=True)
+class HealthLimits:
+    # XM430/XM540 Temperature Limit is 80 C by default (e-Manual, address 31); act before the firmware does.
+    derate_c: float = 70.0
+    off_c: float = 78.0
+    derate_min: float = 0.3
+    reboot_retries: int = 3
+    reboot_backoff_s: float = 1.0
+    # Min Voltage Limit 9.5 V by default (e-Manual, address 34): below it the servo is in trouble.
+    min_voltage_v: float = 9.5
+
+    @staticmethod
+    def from_yaml(raw, errors: list) -> 'HealthLimits':
+        if not raw:
+            return HealthLimits()
+        if not isinstance(raw, dict):
+            errors.append('health: expected a mapping')
+            return HealthLimits()
+        known = HealthLimits.__dataclass_fields__
+        unknown = sorted(set(raw) - set(known))
+        if unknown:
+            errors.append(f'health: unknown key(s) {", ".join(unknown)}')
+        try:
+            limits = HealthLimits(**{k: type(getattr(HealthLimits, k))(v) for k, v in raw.items() if k in known})
+        except (TypeError, ValueError) as err:
+            errors.append(f'health: {err}')
+            return HealthLimits()
+        if not (limits.derate_c < limits.off_c and 0 < limits.derate_min <= 1 and limits.reboot_retries >= 0
+                and limits.reboot_backoff_s > 0):
+            errors.append('health: needs derate_c < off_c, 0 < derate_min <= 1, reboot_retries >= 0, '
+                          'reboot_backoff_s > 0')
+        return limits
+
 
 
 @dataclass
@@ -87,6 +123,7 @@ class Head:
     extreme_hold: dict
     dynamics: 'Dynamics' = None
     health: 'HealthLimits' = None
+    kinematics: Kinematics = None      # the chain for the URDF (None: a head without one)
 
     def __post_init__(self):
         self.names = [s.name for s in self.servos]
@@ -102,6 +139,9 @@ class Head:
             self.dynamics = Dynamics.unlimited(len(self.servos))
         if self.health is None:
             self.health = HealthLimits()
+        joints = {j.name: j for j in self.kinematics.joints} if self.kinematics else {}
+        self._zero = np.array([joints[n].zero if n in joints else TICKS_PER_REV / 2 for n in self.names])
+        self._sign = np.array([joints[n].sign if n in joints else 1.0 for n in self.names])
 
     @property
     def calm_commands(self) -> np.ndarray:
@@ -121,6 +161,14 @@ class Head:
         goals = np.where(move >= 0, self.calm + move * (self.max - self.calm), self.calm + move * (self.calm - self.min))
         base = self.calm if base is None else np.asarray(base, dtype=np.float64)
         return np.clip(np.where(self.facial, goals, base), self.min, self.max)
+
+    def ticks_to_radians(self, ticks) -> np.ndarray:
+        """Servo ticks -> JointState radians: each URDF joint's angle (its zero and sign); a servo with no
+        joint, radians from its centre (2048)."""
+        return (np.asarray(ticks, dtype=np.float64) - self._zero) * self._sign * TICK_RAD
+
+    def radians_to_ticks(self, radians) -> np.ndarray:
+        return np.asarray(radians, dtype=np.float64) * self._sign / TICK_RAD + self._zero
 
     def violations(self, commands: np.ndarray, tol: float = 1e-6) -> List[str]:
         """Names of the constraints these commands break."""
@@ -224,9 +272,11 @@ def parse_head(doc: dict, known_models=None) -> Head:
         errors.append('extreme_hold: needs 0 < margin < release < 0.5 and max_seconds > 0')
     dynamics = _parse_dynamics(doc.get('dynamics'), servos, errors)
     health = HealthLimits.from_yaml(doc.get('health'), errors)
+    kinematics = parse_kinematics(doc.get('kinematics'), set(index), errors)
     if errors:
         raise HeadConfigError('invalid head description:\n  ' + '\n  '.join(errors))
-    return Head(str(doc.get('name', 'head')), servos, calm, weights, gaze, constraints, hold, dynamics, health)
+    return Head(str(doc.get('name', 'head')), servos, calm, weights, gaze, constraints, hold, dynamics, health,
+                kinematics)
 
 
 def _per_group(value, servos, where: str, errors: list) -> np.ndarray:
@@ -274,12 +324,12 @@ def _parse_dynamics(raw, servos, errors: list) -> Dynamics:
 
 
 def default_head_path() -> str:
-    return str(resources.files('emo_servo_driver').joinpath('data', 'emo_head.yaml'))
+    return str(resources.files('emo_description').joinpath('data', 'emo_head.yaml'))
 
 
-def load_head(path: str = None) -> Head:
-    """Load and validate a head description (default: the built-in Emo head)."""
-    from emo_servo_driver.control_table import CONTROL_TABLES
+def load_head(path: str = None, known_models=None) -> Head:
+    """Load and validate a head description (default: the built-in Emo head). known_models: the servo
+    models the caller can drive (the driver passes its control tables); None accepts any."""
     path = path or default_head_path()
     try:
         with open(path) as f:
@@ -288,4 +338,4 @@ def load_head(path: str = None) -> Head:
         raise HeadConfigError(f'cannot read head description {path}: {err}') from err
     except yaml.YAMLError as err:
         raise HeadConfigError(f'head description {path} is not valid YAML: {err}') from err
-    return parse_head(doc, set(CONTROL_TABLES))
+    return parse_head(doc, known_models)

@@ -1,0 +1,26 @@
+import glob
+
+from setuptools import find_packages, setup
+
+package_name = 'emo_description'
+
+setup(
+    name=package_name,
+    version='0.1.0',
+    packages=find_packages(exclude=['test']),
+    package_data={package_name: ['data/*']},
+    data_files=[
+        ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
+        ('share/' + package_name, ['package.xml']),
+        # The head descriptions are package data; installed in share/ too, for launch files and users.
+        ('share/' + package_name + '/config', glob.glob('emo_description/data/*.yaml')),
+        ('share/' + package_name + '/urdf', glob.glob('urdf/*.urdf')),
+    ],
+    install_requires=['setuptools'],
+    zip_safe=True,
+    maintainer='Emo coexpression developers',
+    maintainer_email='emo-dev@example.org',
+    description=open('package.xml').read().split('<description>')[1].split('</description>')[0],
+    license='Apache-2.0',
+    entry_points={'console_scripts': ['urdf = emo_description.urdf:main']},
+)
