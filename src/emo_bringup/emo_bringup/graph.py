@@ -19,10 +19,25 @@ class NodeSpec:
     overrides: dict = field(default_factory=dict)
     remaps: dict = field(default_factory=dict)
     optional: bool = False           # a system ROS package that may be absent (no wheel): skipped then
+    namespace: str = ''              # '' : the root namespace (topics /emo/...)
+    user_params: str = ''            # a parameter file applied after the defaults and the arguments
+    log_level: str = 'info'
+    lifecycle: bool = False
 
     @property
     def params_file(self) -> str:
         return os.path.join(config_dir(), self.config) if self.config else ''
+
+    def parameters(self) -> dict:
+        """Its section of the config file with the arguments' overrides on top. Passed as parameters of
+        this node alone (not by node name: a namespaced node's full name is not the file's key)."""
+        values = {}
+        if self.config:
+            import yaml
+            with open(self.params_file) as f:
+                values.update(yaml.safe_load(f)[self.name]['ros__parameters'])
+        values.update(self.overrides)
+        return values
 
 
 def config_dir() -> str:
@@ -48,6 +63,13 @@ DEMO_ACTIVATION_MIN = 0.0045   # = emo_prediction.detector.GENERATED_FACE_PARAMS
 
 # Launch arguments and their defaults (the same names for `ros2 launch` and the runner).
 ARGUMENTS = {
+    'namespace': ('', 'namespace of the whole graph (topics /<namespace>/emo/..., TF frames <namespace>/...): '
+                      'two heads side by side'),
+    'use_sim_time': ('false', 'every node on /clock (a bag played with --clock)'),
+    'params_file': ('', 'a parameter file applied after the defaults: any node\'s section (or /**) overrides them'),
+    'log_level': ('info', 'debug | info | warn | error | fatal'),
+    'autostart': ('true', 'the driver (a lifecycle node) configures and activates itself; false: wait for '
+                          'ros2 lifecycle set'),
     'camera': ('demo', "eye camera source: demo | device | file"),
     'camera_path': ('', 'the device (0, /dev/video0) or video file when camera is device or file'),
     'mode': ('anticipate', 'anticipate (coexpression) | mimic (delayed-mimicry baseline)'),
@@ -60,6 +82,23 @@ ARGUMENTS = {
     'plant': ('real', 'simulated parts as slow as a real head (camera capture latency, servo profile under '
                       'load, skin lag; the values and their sources are in the config files) | ideal (instant)'),
 }
+# Per node: run it (true) or not (false: bring your own, e.g. driver:=false for another driver).
+ENABLE = {'eye_camera': 'eye_camera_left', 'landmarks': 'landmark_node', 'predictor': 'predictor_node',
+          'inverse': 'inverse_node', 'driver': 'driver_node', 'robot_face': 'robot_face_node',
+          'babble': 'babble_node', 'state_publisher': 'robot_state_publisher'}
+ARGUMENTS.update({arg: ('true', f'run {node} (false: leave it out)') for arg, node in ENABLE.items()})
+LOG_LEVELS = ('debug', 'info', 'warn', 'error', 'fatal')
+GRAPHS = ('coexpress', 'mimicry', 'babble')
+_CAMERA_AND_PREDICTION = ('camera', 'camera_path', 'loop', 'eye_camera', 'landmarks', 'predictor', 'inverse')
+
+
+def graph_arguments(graph: str) -> list:
+    """The launch arguments a graph uses (each launch file declares these and no others)."""
+    if graph not in GRAPHS:
+        raise ValueError(f'unknown graph {graph!r}')
+    skip = {'coexpress': ('babble',), 'mimicry': ('babble', 'mode'),
+            'babble': _CAMERA_AND_PREDICTION + ('mode',)}[graph]
+    return [name for name in ARGUMENTS if name not in skip]
 
 
 def _bool(value) -> bool:
@@ -78,17 +117,52 @@ def camera_source(args: dict) -> str:
     raise ValueError(f"camera must be demo, device or file, got {camera!r}")
 
 
-def graph_nodes(graph: str, args: dict = None) -> list:
-    """The nodes of a graph ('coexpress', 'mimicry', 'babble') with the launch arguments applied."""
+def _arguments(args: dict) -> dict:
     a = {k: v[0] for k, v in ARGUMENTS.items()}
     a.update({k: v for k, v in (args or {}).items() if v is not None})
+    a['namespace'] = a['namespace'].strip('/')
+    if a['log_level'] not in LOG_LEVELS:
+        raise ValueError(f"log_level must be one of {', '.join(LOG_LEVELS)}, got {a['log_level']!r}")
+    return a
+
+
+def frame_prefix(namespace: str) -> str:
+    """TF frames of a namespaced head: <namespace>/eye_left_optical_frame (robot_state_publisher's
+    frame_prefix), so two heads share one /tf."""
+    return f'{namespace}/' if namespace else ''
+
+
+def _common(specs: list, a: dict) -> list:
+    """What every node gets from the graph-wide arguments; the nodes switched off are left out."""
+    off = {node for arg, node in ENABLE.items() if not _bool(a[arg])}
+    out = []
+    for spec in specs:
+        if spec.name in off:
+            continue
+        spec.namespace, spec.user_params, spec.log_level = a['namespace'], a['params_file'], a['log_level']
+        if _bool(a['use_sim_time']):
+            spec.overrides['use_sim_time'] = True
+        out.append(spec)
+    return out
+
+
+def graph_nodes(graph: str, args: dict = None) -> list:
+    """The nodes of a graph ('coexpress', 'mimicry', 'babble') with the launch arguments applied."""
+    a = _arguments(args)
+    return _common(_graph_nodes(graph, a), a)
+
+
+def _graph_nodes(graph: str, a: dict) -> list:
     head = {'head_config': a['head_config']} if a['head_config'] else {}
     if a['plant'] not in ('real', 'ideal'):
         raise ValueError(f"plant must be real or ideal, got {a['plant']!r}")
+    prefix = frame_prefix(a['namespace'])
     driver = NodeSpec('emo_servo_driver', 'driver_node', 'driver_node', 'driver.yaml',
-                      {'bus': a['bus'], 'port': a['port'], 'sim_plant': a['plant'], **head})
+                      {'bus': a['bus'], 'port': a['port'], 'sim_plant': a['plant'], **head}, lifecycle=True)
+    if not _bool(a['autostart']):
+        driver.overrides['autostart'] = False
     robot_face = NodeSpec('emo_inverse', 'robot_face_node', 'robot_face_node', 'robot_face.yaml',
-                          {'plant': a['plant'], **head})
+                          {'plant': a['plant'], **head, **({'frame_prefix': prefix} if prefix else {})})
     if graph == 'babble':
         return [driver, robot_face,
                 NodeSpec('emo_inverse', 'babble_node', 'babble_node', 'babble.yaml', dict(head))]
@@ -104,6 +178,8 @@ def graph_nodes(graph: str, args: dict = None) -> list:
         # GENERATED_FACE_PARAMS). Real cameras keep the floor chosen on real people (predictor.yaml).
         predictor['activation_min'] = DEMO_ACTIVATION_MIN
     camera = {'source': camera_source(a), 'loop': _bool(a['loop'])}
+    if prefix:
+        camera['frame_id'] = f'{prefix}eye_left_optical_frame'
     if a['plant'] == 'ideal' and a['camera'] != 'device':
         camera['capture_latency_s'] = 0.0       # a simulated camera with no latency (a real one keeps its own)
     return [
@@ -121,10 +197,14 @@ def state_publisher(args: dict = None) -> NodeSpec:
     the driver's joint states: the TF tree of the neck, the eyes, the eye cameras' optical frames and
     the `face` frame. A system ROS package (no wheel): the runner skips it when it is not installed."""
     from emo_description.urdf import robot_description
-    head = (args or {}).get('head_config') or ''
-    return NodeSpec('robot_state_publisher', 'robot_state_publisher', 'robot_state_publisher', '',
-                    {'robot_description': robot_description(head)}, {'joint_states': '/emo/joint_states'},
-                    optional=True)
+    a = _arguments(args)
+    params = {'robot_description': robot_description(a['head_config'])}
+    if a['namespace']:
+        params['frame_prefix'] = frame_prefix(a['namespace'])
+    spec = NodeSpec('robot_state_publisher', 'robot_state_publisher', 'robot_state_publisher', '', params,
+                    {'joint_states': 'emo/joint_states'}, optional=True)
+    specs = _common([spec], a)
+    return specs[0] if specs else None
 
 
 # Topics a recording keeps (images are left out: they are large, and the landmarks carry their stamps).
@@ -136,3 +216,11 @@ RECORD_TOPICS = {
     '/emo/robot/face/landmarks': 'emo_msgs/msg/FaceLandmarks',
     '/diagnostics': 'diagnostic_msgs/msg/DiagnosticArray',
 }
+
+
+def topic_in_namespace(topic: str, namespace: str) -> str:
+    """/emo/face/landmarks of a graph in `namespace` (/diagnostics stays where it is)."""
+    namespace = namespace.strip('/')
+    if not namespace or topic == '/diagnostics':
+        return topic
+    return f'/{namespace}{topic}'

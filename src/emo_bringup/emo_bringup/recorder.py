@@ -33,6 +33,7 @@ class BagRecorder:
         self.node = node
         self.subs = []
         for topic, msgtype in topics.items():
+            topic = node.resolve_topic_name(topic)      # a bag holds full names (Topics' are relative)
             conn = self.writer.add_connection(topic, msgtype, typestore=self.store)
             cls = _message_class(msgtype)
             self.subs.append(node.create_subscription(

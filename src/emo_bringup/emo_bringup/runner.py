@@ -15,7 +15,8 @@ import subprocess
 import sys
 import time
 
-from emo_bringup.graph import ARGUMENTS, NODE_ENV, RECORD_TOPICS, config_dir, graph_nodes, state_publisher
+from emo_bringup.graph import (ARGUMENTS, NODE_ENV, RECORD_TOPICS, config_dir, graph_nodes, state_publisher,
+                               topic_in_namespace)
 
 
 def installed(package: str) -> bool:
@@ -28,28 +29,26 @@ def installed(package: str) -> bool:
 
 
 def node_command(spec, scratch_dir: str = None) -> list:
-    """The command line of one node. Parameters with line breaks (a URDF) go through a parameter file
-    written into scratch_dir: a `-p` value is parsed as one line of YAML."""
+    """The command line of one node: its namespace, log level, and parameters through files (a `-p`
+    value is one line of YAML; a URDF is not): its config section with the arguments' overrides
+    (for this node alone: `/**`), then the user's params_file, which wins."""
     import tempfile
 
     import yaml
     from ament_index_python.packages import get_package_prefix
     exe = os.path.join(get_package_prefix(spec.package), 'lib', spec.package, spec.executable)
-    args = [exe, '--ros-args', '-r', f'__node:={spec.name}']
-    if spec.params_file:
-        args += ['--params-file', spec.params_file]
+    args = [exe, '--ros-args', '--log-level', spec.log_level, '-r', f'__node:={spec.name}']
+    if spec.namespace:
+        args += ['-r', f'__ns:=/{spec.namespace}']
     args += [a for src, dst in spec.remaps.items() for a in ('-r', f'{src}:={dst}')]
-    long = {k: v for k, v in spec.overrides.items() if isinstance(v, str) and '\n' in v}
-    if long:
+    parameters = spec.parameters()
+    if parameters:
         fd, path = tempfile.mkstemp(prefix=f'{spec.name}_', suffix='.yaml', dir=scratch_dir)
         with os.fdopen(fd, 'w') as f:
-            yaml.safe_dump({spec.name: {'ros__parameters': long}}, f)
+            yaml.safe_dump({'/**': {'ros__parameters': parameters}}, f)
         args += ['--params-file', path]
-    for key, value in spec.overrides.items():
-        if key in long:
-            continue
-        value = ('true' if value else 'false') if isinstance(value, bool) else value
-        args += ['-p', f'{key}:={value}' if value != '' else f"{key}:=''"]
+    if spec.user_params:
+        args += ['--params-file', spec.user_params]
     return args
 
 
@@ -71,9 +70,9 @@ class Graph:
         self.procs = {}
         self.skipped = []            # optional nodes whose package is not installed
         spec = state_publisher(args)
-        if installed(spec.package):
+        if spec is not None and installed(spec.package):
             self.specs.append(spec)
-        else:
+        elif spec is not None:
             self.skipped.append(spec.package)
 
     def start(self, only=None, skip=()) -> 'Graph':
@@ -127,7 +126,7 @@ def main(argv=None) -> int:
                   'the URDF: python -m emo_description.urdf', flush=True)
         try:
             if values['record'].lower() == 'true':
-                recorder = _record(values['record_path'] or time.strftime('emo_%Y%m%d_%H%M%S'))
+                recorder = _record(values['record_path'] or time.strftime('emo_%Y%m%d_%H%M%S'), values['namespace'])
             while all(graph.alive().values()):
                 if recorder:
                     recorder[2].spin_once(timeout_sec=0.2)
@@ -145,7 +144,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def _record(path: str):
+def _record(path: str, namespace: str = ''):
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
 
@@ -154,7 +153,8 @@ def _record(path: str):
     node = rclpy.create_node('emo_recorder')
     ex = SingleThreadedExecutor()
     ex.add_node(node)
-    return BagRecorder(node, path, RECORD_TOPICS), node, ex
+    topics = {topic_in_namespace(t, namespace): kind for t, kind in RECORD_TOPICS.items()}
+    return BagRecorder(node, path, topics), node, ex
 
 
 if __name__ == '__main__':

@@ -5,12 +5,8 @@
 
 Parameters of the babbling (samples, output file) are in config/babble.yaml.
 """
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from coexpress_launch_common import generate  # noqa: E402
+from emo_bringup.launching import graph_launch_description
 
 
 def generate_launch_description():
-    return generate('babble')
+    return graph_launch_description('babble')

@@ -2,12 +2,8 @@
 
     ros2 launch emo_bringup mimicry.launch.py
 """
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from coexpress_launch_common import generate  # noqa: E402
+from emo_bringup.launching import graph_launch_description
 
 
 def generate_launch_description():
-    return generate('mimicry')
+    return graph_launch_description('mimicry')

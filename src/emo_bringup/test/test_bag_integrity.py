@@ -39,8 +39,8 @@ def recorded(tmp_path_factory):
             msg.header.stamp.sec = 1000 + i
             pub.publish(msg)
             if i % 50 == 49:  # within both queues' depth of 100
-                assert spin_until(ex, lambda: rec.counts.get(Topics.FACE_LANDMARKS, 0) > i, 30.0)
-        assert rec.close() == {Topics.FACE_LANDMARKS: N}
+                assert spin_until(ex, lambda: rec.counts.get('/emo/face/landmarks', 0) > i, 30.0)
+        assert rec.close() == {'/emo/face/landmarks': N}
         ex.shutdown()
         node.destroy_node()
     finally:
@@ -84,7 +84,7 @@ def test_the_recorder_stores_each_chunks_crc_and_an_intact_bag_reads_whole(recor
 @pytest.mark.parametrize('damage', [garbage_in_the_middle, one_bit_of_a_coordinate])
 def test_a_damaged_bag_is_an_error_naming_the_file_and_span(recorded, tmp_path, damage):
     bag, mcap, where = damaged_copy(recorded, tmp_path / 'damaged', damage)
-    for read in (lambda: list(read_messages(bag, Topics.FACE_LANDMARKS)), lambda: read_face_landmarks(bag)):
+    for read in (lambda: list(read_messages(bag, '/emo/face/landmarks')), lambda: read_face_landmarks(bag)):
         with pytest.raises(BagError, match=rf'{mcap}: corrupted bytes (\d+)\.\.(\d+) .*skip_corrupt=True') as err:
             read()
         start, end = (int(v) for v in re.search(r'corrupted bytes (\d+)\.\.(\d+)', str(err.value)).groups())
@@ -96,7 +96,7 @@ def test_skipping_returns_the_intact_messages_and_counts_the_lost_ones(recorded,
     bag, mcap, where = damaged_copy(recorded, tmp_path / 'damaged', garbage_in_the_middle)
     report = BagReport()
     with pytest.warns(UserWarning, match=rf'skipped {mcap}: corrupted bytes'):
-        messages = list(read_messages(bag, Topics.FACE_LANDMARKS, skip_corrupt=True, report=report))
+        messages = list(read_messages(bag, '/emo/face/landmarks', skip_corrupt=True, report=report))
     assert 0 < len(messages) < N and len(messages) + report.skipped == N
     assert len(report.corrupt) == 1 and report.corrupt[0].file == str(mcap)
     assert report.corrupt[0].start <= where < report.corrupt[0].end

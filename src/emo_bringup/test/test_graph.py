@@ -65,25 +65,53 @@ def test_the_parameter_files_match_what_the_nodes_declare(ros_context):
             node.destroy_node()
 
 
-def test_launch_files_describe_the_same_graph():
-    pytest.importorskip('launch_ros')
+def _launch_description(name: str):
     import importlib.util
-    from launch import LaunchContext
-    path = pathlib.Path(config_dir()).parent / 'launch' / 'coexpress.launch.py'
-    spec = importlib.util.spec_from_file_location('coexpress_launch', path)
+    path = pathlib.Path(config_dir()).parent / 'launch' / f'{name}.launch.py'
+    spec = importlib.util.spec_from_file_location(name.replace('.', '_'), path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    ld = module.generate_launch_description()
-    declared = {a.name for a in ld.entities if hasattr(a, 'name') and a.__class__.__name__ == 'DeclareLaunchArgument'}
-    assert declared == set(ARGUMENTS)
+    return module.generate_launch_description()
+
+
+def _visit(entities, context) -> list:
+    """The actions these entities make: arguments, includes, descriptions and opaque functions are
+    visited in turn (as `ros2 launch` would), processes and logs are collected, not run."""
+    out = []
+    for entity in entities:
+        out.append(entity)
+        if entity.__class__.__name__ in ('Node', 'LifecycleNode', 'ExecuteProcess', 'LogInfo'):
+            continue
+        produced = entity.visit(context) or []
+        out += _visit([e for e in produced if e is not None], context)
+    return out
+
+
+@pytest.mark.parametrize('graph', ['coexpress', 'mimicry', 'babble'])
+def test_each_launch_file_declares_its_arguments_and_launches_its_graph(graph):
+    pytest.importorskip('launch_ros')
+    from launch import LaunchContext
+    from launch.actions import DeclareLaunchArgument
+    from launch_ros.actions import LifecycleNode, Node
+
+    from emo_bringup.graph import graph_arguments
+    ld = _launch_description(graph)
+    declared = {a.name for a in ld.entities if isinstance(a, DeclareLaunchArgument)}
+    assert declared == set(graph_arguments(graph))
     context = LaunchContext()
-    for a in ld.entities:
-        if a.__class__.__name__ == 'DeclareLaunchArgument':
-            a.visit(context)
-    opaque = [a for a in ld.entities if a.__class__.__name__ == 'OpaqueFunction'][0]
-    nodes = opaque.execute(context)
-    assert [(n.node_package, n.node_executable) for n in nodes] == \
-        [(s.package, s.executable) for s in graph_nodes('coexpress')]
+    context.launch_configurations.update({'namespace': 'head_a', 'log_level': 'debug', 'driver': 'false'})
+    actions = _visit(ld.entities, context)
+    nodes = [a for a in actions if isinstance(a, Node)]
+    expected = [s for s in graph_nodes(graph, {'namespace': 'head_a', 'driver': 'false'})]
+    assert [(n.node_package, n.node_executable) for n in nodes if n.node_package != 'robot_state_publisher'] == \
+        [(s.package, s.executable) for s in expected]
+    assert 'driver_node' not in [s.name for s in expected]
+    assert any(n.node_package == 'robot_state_publisher' for n in nodes)
+    assert context.launch_configurations['graph'] == graph
+    ld = _launch_description(graph)
+    context = LaunchContext()
+    lifecycle = [a for a in _visit(ld.entities, context) if isinstance(a, LifecycleNode)]
+    assert [n.node_executable for n in lifecycle] == ['driver_node']
 
 
 def test_record_topics_are_emo_and_ros_types():

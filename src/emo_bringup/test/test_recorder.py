@@ -31,16 +31,16 @@ def test_a_recording_round_trip(ros_context, tmp_path):
         pub.publish(m)
         cmd.publish(MotorCommands(commands=[i / 10] * 11))
         spin_until(ex, lambda: False, 0.05)
-    spin_until(ex, lambda: rec.counts.get(Topics.FACE_LANDMARKS, 0) >= 5, 5.0)
+    spin_until(ex, lambda: rec.counts.get('/emo/face/landmarks', 0) >= 5, 5.0)
     counts = rec.close()
     ex.shutdown()
     node.destroy_node()
-    assert counts[Topics.FACE_LANDMARKS] == 5 and counts[Topics.MOTOR_COMMANDS] == 5
+    assert counts['/emo/face/landmarks'] == 5 and counts['/emo/motor_commands'] == 5
     meta = yaml.safe_load((tmp_path / 'bag' / 'metadata.yaml').read_text())
     assert meta['rosbag2_bagfile_information']['storage_identifier'] == 'mcap'
     stamps, read = read_face_landmarks(tmp_path / 'bag')
     assert np.array_equal(stamps, np.arange(100, 105)) and np.allclose(read, faces)
-    cmds = [m.commands for _, m in read_messages(tmp_path / 'bag', Topics.MOTOR_COMMANDS)]
+    cmds = [m.commands for _, m in read_messages(tmp_path / 'bag', '/emo/motor_commands')]
     assert np.allclose(cmds[3], 0.3)
 
 

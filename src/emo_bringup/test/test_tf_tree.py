@@ -36,12 +36,15 @@ def test_the_frames_the_nodes_stamp_are_links_of_the_urdf():
 def test_the_state_publisher_gets_the_urdf_and_the_joint_states(tmp_path):
     spec = state_publisher({'head_config': ''})
     assert spec.overrides['robot_description'] == head_urdf(load_head())
-    assert spec.remaps == {'joint_states': '/emo/joint_states'} and spec.optional
+    assert spec.remaps == {'joint_states': 'emo/joint_states'} and spec.optional
     # The runner passes the multi-line URDF through a parameter file (a -p value is one line of YAML).
     spec = spec.__class__('emo_description', 'urdf', spec.name, spec.config, spec.overrides, spec.remaps)
     cmd = node_command(spec, str(tmp_path))
-    assert ['-r', 'joint_states:=/emo/joint_states'] == cmd[cmd.index('-r', 3):cmd.index('-r', 3) + 2]
+    assert 'joint_states:=emo/joint_states' in cmd
     params = cmd[cmd.index('--params-file') + 1]
     doc = yaml.safe_load(pathlib.Path(params).read_text())
-    assert doc[spec.name]['ros__parameters']['robot_description'] == head_urdf(load_head())
+    assert doc['/**']['ros__parameters']['robot_description'] == head_urdf(load_head())
     assert not any(a.startswith('robot_description:=') for a in cmd)
+    # A namespaced head: its frames are prefixed, so two heads share one /tf.
+    spec = state_publisher({'namespace': 'head_a'})
+    assert spec.overrides['frame_prefix'] == 'head_a/' and spec.namespace == 'head_a'

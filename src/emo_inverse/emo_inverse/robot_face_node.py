@@ -36,6 +36,9 @@ class RobotFaceNode(Node):
         self.declare_parameter('seed', 0, ParameterDescriptor(description='noise seed of the simulated head'))
         self.declare_parameter('plant', 'real', ParameterDescriptor(
             description="real: the skin lags the servos (head dynamics.skin); ideal: no lag"))
+        self.declare_parameter('frame_prefix', '', ParameterDescriptor(
+            description="prefix of the TF frames of a namespaced head (robot_state_publisher's frame_prefix)"))
+        self.frame_id = self.get_parameter('frame_prefix').value + FACE_FRAME
         from emo_description.head import load_head
         head = load_head(self.get_parameter('head_config').value or None)
         self.twin = SimulatedHead(head, seed=self.get_parameter('seed').value)
@@ -68,7 +71,7 @@ class RobotFaceNode(Node):
         t = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
         face = self.twin.face(self.skin.update(t, positions))
         out = FaceLandmarks(header=msg.header, face_detected=True, detection_confidence=1.0)
-        out.header.frame_id = FACE_FRAME
+        out.header.frame_id = self.frame_id
         out.face_xy = face.ravel().tolist()
         self.pub.publish(out)
         if self.marker_pub.get_subscription_count():

@@ -25,7 +25,7 @@ def landmark_node(ros_context):
 
 
 def test_the_landmark_node_keeps_only_the_newest_image(landmark_node):
-    subs = [s for s in landmark_node.subscriptions if s.topic_name == Topics.EYE_LEFT_IMAGE]
+    subs = [s for s in landmark_node.subscriptions if s.topic_name == landmark_node.resolve_topic_name(Topics.EYE_LEFT_IMAGE)]
     assert len(subs) == 1
     qos = subs[0].qos_profile
     assert (qos.history, qos.depth, qos.reliability) == (HistoryPolicy.KEEP_LAST, 1, ReliabilityPolicy.BEST_EFFORT)

@@ -1,0 +1,38 @@
+"""What the public launch files share (`launch` is imported here only, so the rest of emo_bringup runs
+without it): declare a graph's arguments, and include graph.launch.py with them.
+
+    # coexpress.launch.py
+    def generate_launch_description():
+        return graph_launch_description('coexpress')
+"""
+import os
+
+from emo_bringup.graph import ARGUMENTS, graph_arguments
+
+
+def launch_dir() -> str:
+    """emo_bringup's launch folder: the installed share/, else the source tree."""
+    try:
+        from ament_index_python.packages import get_package_share_directory
+        path = os.path.join(get_package_share_directory('emo_bringup'), 'launch')
+        if os.path.isdir(path):
+            return path
+    except Exception:  # not installed (source checkout)
+        pass
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'launch')
+
+
+def graph_launch_description(graph: str, fixed: dict = None):
+    """Declares the arguments `graph` uses (emo_bringup.graph.graph_arguments) and includes
+    graph.launch.py with them; `fixed`: arguments set by the file itself (not declared)."""
+    from launch import LaunchDescription
+    from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription
+    from launch.launch_description_sources import PythonLaunchDescriptionSource
+    from launch.substitutions import LaunchConfiguration
+    fixed = dict(fixed or {})
+    names = [n for n in graph_arguments(graph) if n not in fixed]
+    return LaunchDescription(
+        [DeclareLaunchArgument(n, default_value=ARGUMENTS[n][0], description=ARGUMENTS[n][1]) for n in names]
+        + [IncludeLaunchDescription(
+            PythonLaunchDescriptionSource(os.path.join(launch_dir(), 'graph.launch.py')),
+            launch_arguments=[('graph', graph)] + list(fixed.items()) + [(n, LaunchConfiguration(n)) for n in names])])
