@@ -27,34 +27,36 @@ import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from emo_msgs.msg import AnticipatedFace, FaceLandmarks, MotorCommands, Topics
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy._rclpy_pybind11 import RCLError
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from std_msgs.msg import Header
 from std_srvs.srv import Trigger
 
+from emo_common.params import Param, declare, watch
 from emo_inverse import babbling, default_path
 from emo_inverse.model import FastInverse, load_checkpoint
 from emo_inverse.normalization import Normalizer, RestFaceEstimator
 from emo_perception.message_checks import IMPLAUSIBLE, MALFORMED, Rejections, StampOrder, check_face, stamp_problem
 
 
+PARAMS = [
+    Param('source', 'anticipated', "'anticipated' (AnticipatedFace) or 'landmarks' (FaceLandmarks: mimic directly)",
+          choices=('anticipated', 'landmarks')),
+    Param('model_path', '', 'inverse model checkpoint; empty = the shipped one for the simulated Emo head'),
+    Param('babbling_path', '', 'babbling dataset that calibrates the normalization (robot rest face and range)'),
+    Param('k', 1.0, 'scale of the human-to-robot landmark displacement (the paper K)', low=0.0, high=5.0, live=True),
+    Param('rest_face_window_s', 30.0, "the person's rest face: the median of their calm faces of this long",
+          low=1.0, high=600.0, live=True),
+    Param('rest_face_forget_s', 10.0, 'no face for this long: the rest face is estimated anew (a new person)',
+          low=0.5, high=3600.0, live=True),
+]
+
+
 class InverseNode(Node):
     def __init__(self, **kwargs):
         super().__init__('inverse_node', **kwargs)
-        for name, value, text in [
-                ('source', 'anticipated', "'anticipated' (AnticipatedFace) or 'landmarks' (FaceLandmarks: mimic directly)"),
-                ('model_path', '', 'inverse model checkpoint; empty = the shipped one for the simulated Emo head'),
-                ('babbling_path', '', "babbling dataset that calibrates the normalization (robot rest face and range)"),
-                ('k', 1.0, 'scale of the human-to-robot landmark displacement (the paper K)'),
-                ('rest_face_window_s', 30.0, "the person's rest face: the median of their calm faces of this long"),
-                ('rest_face_forget_s', 10.0, 'no face for this long: the rest face is estimated anew (a new person)')]:
-            self.declare_parameter(name, value, ParameterDescriptor(description=text))
-        p = {n: self.get_parameter(n).value for n in ('source', 'model_path', 'babbling_path', 'k',
-                                                      'rest_face_window_s', 'rest_face_forget_s')}
-        if p['source'] not in ('anticipated', 'landmarks'):
-            raise ValueError(f"parameter source must be 'anticipated' or 'landmarks', got {p['source']!r}")
+        p = declare(self, PARAMS)
         model, _ = load_checkpoint(p['model_path'] or default_path('inverse_default.pt'))
         self.inverse = FastInverse(model)
         self.normalizer = Normalizer.from_babbling(babbling.load(p['babbling_path'] or default_path('babble_default.npz')),
@@ -69,9 +71,19 @@ class InverseNode(Node):
             self.create_subscription(AnticipatedFace, Topics.FACE_ANTICIPATED, self.on_anticipated, 10)
         self.create_service(Trigger, '~/reset_rest_face', self.on_reset_rest_face)
         self.create_timer(1.0, self.publish_diagnostics)
+        watch(self, PARAMS, self.apply_parameters)
         self.published = self.rest_resets = 0
         self.rejections = Rejections()    # messages skipped: malformed or implausible face, bad or stale stamp, error
         self.step_ms = deque(maxlen=300)
+
+    def apply_parameters(self, changes: dict) -> None:
+        """`ros2 param set` at run time: K and the rest face's memory take effect on the next face."""
+        if 'k' in changes:
+            self.normalizer.k = float(changes['k'])
+        if 'rest_face_window_s' in changes:
+            self.rest.window_s = float(changes['rest_face_window_s'])
+        if 'rest_face_forget_s' in changes:
+            self.rest.forget_s = float(changes['rest_face_forget_s'])
 
     def _reject(self, kind: str, text: str) -> None:
         """Count a skipped message and say why (logged at most every 5 s; the latest in /diagnostics)."""

@@ -85,3 +85,29 @@ def test_babbling_through_the_driver_records_faces_and_measures_the_lag(ros_node
 
     # Two heads of different speed: babbling measures the shorter lag on the faster one.
     assert fast['robot_lag']['lag_s'] < 0.8 * emo['robot_lag']['lag_s']
+
+
+def test_k_changes_at_run_time_and_the_model_path_does_not(ros_node, tmp_path):
+    """`ros2 param set /inverse_node k 2.0` over DDS (the parameter services of a node in its own process):
+    the next commands use the new K; a read-only parameter and an out-of-range K are refused."""
+    from rclpy.parameter import Parameter
+    from rclpy.parameter_client import AsyncParameterClient
+    node, ex = ros_node
+    client = AsyncParameterClient(node, 'inverse_node')
+    with NodeProcess('emo_inverse', 'inverse_node', {}, tmp_path) as proc:
+        assert client.wait_for_services(20.0), proc.log()[-1500:]
+
+        def call(params):
+            future = client.set_parameters(params)
+            assert spin_until(ex, future.done, 10.0)
+            return future.result().results
+        assert [r.successful for r in call([Parameter('k', value=2.0)])] == [True]
+        future = client.get_parameters(['k'])
+        assert spin_until(ex, future.done, 10.0) and future.result().values[0].double_value == 2.0
+        refused = call([Parameter('model_path', value='/tmp/other.pt'), Parameter('k', value=-1.0)])
+        assert [r.successful for r in refused] == [False, False]
+        future = client.describe_parameters(['k', 'model_path'])
+        assert spin_until(ex, future.done, 10.0)
+        k, model = future.result().descriptors
+        assert k.floating_point_range[0].to_value == 5.0 and not k.read_only and model.read_only
+        assert proc.alive()

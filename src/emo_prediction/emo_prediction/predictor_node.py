@@ -25,6 +25,7 @@ nothing of it reaches the detector or the forecaster. Stale stamps for
 `restart_after_frames` frames in a row are a new stream (a replay started
 over, a clock reset): the detector and the forecaster's history start afresh.
 """
+import dataclasses
 import time
 import traceback
 from collections import deque
@@ -44,8 +45,9 @@ from rclpy.time import Time
 from std_msgs.msg import Float32, Header
 from visualization_msgs.msg import MarkerArray
 
+from emo_common.params import Param, declare, watch
 from emo_perception.message_checks import IMPLAUSIBLE, MALFORMED, Rejections, StampOrder, check_face, stamp_problem
-from emo_prediction.anticipator import MODES, Anticipator
+from emo_prediction.anticipator import MODES, ONSET_FACES, Anticipator
 from emo_prediction.detector import DetectorParams
 from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint, load_forecaster
 from emo_prediction.face import face_model
@@ -56,46 +58,44 @@ def stamp_seconds(stamp) -> float:
     return stamp.sec + stamp.nanosec * 1e-9
 
 
+_D = DetectorParams()
+# Changed at run time (`ros2 param set`, rqt_reconfigure): the detector's thresholds, from the next frame.
+DETECTOR_LIVE = ('activation_min', 'noise_factor', 'velocity_min', 'confirm_frames', 'refractory_s', 'max_gap_s')
+PARAMS = [
+    Param('mode', 'anticipate', "'anticipate' (coexpression) or 'mimic' (baseline)", choices=MODES),
+    Param('model_path', '', 'predictive model checkpoint; empty = the shipped default'),
+    Param('lead_time_s', 0.0, "expected peak-activation-to-target time; 0 = the model's measured median",
+          low=0.0, high=5.0),
+    Param('fps', 30.0, 'expected landmark rate (detector smoothing)', low=1.0, high=240.0),
+    Param('robot_lag_s', -1.0, "how long the robot's face takes to follow a command (s); < 0 = the lag measured "
+          "by motor babbling, saved with the self-model; 0 = no anticipation of the robot's lag", low=-1.0, high=5.0,
+          live=True),
+    Param('self_model_path', '', "self-model checkpoint whose measured lag sets robot_lag_s; empty = emo_inverse's "
+          'shipped one'),
+    Param('input_latency_s', -1.0, 'how old a frame is when it arrives (capture stamp to here); < 0 = measured on '
+          'every frame', low=-1.0, high=2.0, live=True),
+    Param('forecast', True, "publish the forecaster's face at t + robot_lag_s (false: the current face) outside onsets"),
+    Param('adapt', True, 'learn a correction of the forecast online on the person in front of the robot'),
+    Param('adapt_forget_s', 10.0, 'with adapt: no face for this long means a new person (what was learned is dropped)',
+          low=0.5, high=3600.0, live=True),
+    Param('onset_face', 'paced', "during an onset: 'paced' (on the way to the target face) or 'forecast'",
+          choices=ONSET_FACES, live=True),
+    Param('restart_after_frames', 30, 'this many frames in a row stamped before the newest one seen are a new stream '
+          '(a replay started over, a clock reset): the detector starts afresh', low=1, high=100000),
+    Param('activation_min', _D.activation_min, 'least activation (face units) that can fire', low=0.0, high=1.0, live=True),
+    Param('noise_factor', _D.noise_factor, 'or this many calm-noise SDs, whichever is larger', low=0.0, high=100.0,
+          live=True),
+    Param('velocity_min', _D.velocity_min, 'least rate of rise when firing (face units/s)', low=0.0, high=10.0, live=True),
+    Param('confirm_frames', _D.confirm_frames, 'consecutive frames meeting both', low=1, high=30, live=True),
+    Param('refractory_s', _D.refractory_s, 'least time between two firings', low=0.0, high=10.0, live=True),
+    Param('max_gap_s', _D.max_gap_s, 'a longer gap without a face resets the detector', low=0.0, high=10.0, live=True),
+]
+
+
 class PredictorNode(Node):
     def __init__(self, **kwargs):
         super().__init__('predictor_node', **kwargs)
-        d = DetectorParams()
-        self.declare_parameter('mode', 'anticipate', ParameterDescriptor(description="'anticipate' (coexpression) or 'mimic' (baseline)"))
-        self.declare_parameter('model_path', '', ParameterDescriptor(description='predictive model checkpoint; empty = the shipped default'))
-        self.declare_parameter('lead_time_s', 0.0, ParameterDescriptor(description="expected peak-activation-to-target time; 0 = the model's measured median"))
-        self.declare_parameter('fps', 30.0, ParameterDescriptor(description='expected landmark rate (detector smoothing)'))
-        self.declare_parameter('robot_lag_s', -1.0, ParameterDescriptor(
-            description="how long the robot's face takes to follow a command (s); < 0 = the lag measured by motor "
-                        "babbling, saved with the self-model; 0 = no anticipation of the robot's lag"))
-        self.declare_parameter('self_model_path', '', ParameterDescriptor(
-            description="self-model checkpoint whose measured lag sets robot_lag_s; empty = emo_inverse's shipped one"))
-        self.declare_parameter('input_latency_s', -1.0, ParameterDescriptor(
-            description='how old a frame is when it arrives (capture stamp to here); < 0 = measured on every frame'))
-        self.declare_parameter('forecast', True, ParameterDescriptor(
-            description="publish the forecaster's face at t + robot_lag_s (false: the current face) outside onsets"))
-        self.declare_parameter('adapt', True, ParameterDescriptor(
-            description='learn a correction of the forecast online on the person in front of the robot'))
-        self.declare_parameter('adapt_forget_s', 10.0, ParameterDescriptor(
-            description='with adapt: no face for this long means a new person (what was learned is dropped)'))
-        self.declare_parameter('onset_face', 'paced', ParameterDescriptor(
-            description="during an onset: 'paced' (on the way to the target face) or 'forecast'"))
-        self.declare_parameter('restart_after_frames', 30, ParameterDescriptor(
-            description='this many frames in a row stamped before the newest one seen are a new stream '
-                        '(a replay started over, a clock reset): the detector starts afresh'))
-        for name, value, text in [
-                ('activation_min', d.activation_min, 'least activation (face units) that can fire'),
-                ('noise_factor', d.noise_factor, 'or this many calm-noise SDs, whichever is larger'),
-                ('velocity_min', d.velocity_min, 'least rate of rise when firing (face units/s)'),
-                ('confirm_frames', d.confirm_frames, 'consecutive frames meeting both'),
-                ('refractory_s', d.refractory_s, 'least time between two firings'),
-                ('max_gap_s', d.max_gap_s, 'a longer gap without a face resets the detector')]:
-            self.declare_parameter(name, value, ParameterDescriptor(description=text))
-        p = {n: self.get_parameter(n).value for n in (
-            'mode', 'model_path', 'lead_time_s', 'fps', 'robot_lag_s', 'self_model_path', 'input_latency_s', 'forecast',
-            'adapt', 'adapt_forget_s', 'onset_face', 'restart_after_frames', 'activation_min', 'noise_factor',
-            'velocity_min', 'confirm_frames', 'refractory_s', 'max_gap_s')}
-        if p['mode'] not in MODES:
-            raise ValueError(f"parameter mode must be one of {MODES}, got {p['mode']!r}")
+        p = declare(self, PARAMS)
         p['robot_lag_s'] = self._resolve_robot_lag(p['robot_lag_s'], p['self_model_path'])
         self.input_latency_s = p['input_latency_s'] if p['input_latency_s'] >= 0 else None   # None: measured
         self.ages = deque(maxlen=90)
@@ -115,14 +115,13 @@ class PredictorNode(Node):
             self.get_logger().info(f'anticipating with {path} ({model.parameter_count()} parameters), lead {lead:.2f} s, '
                                    f'forecast {p["robot_lag_s"]:.3f} s + the input latency ahead: '
                                    f'{type(forecaster).__name__}')
-        params = DetectorParams(activation_min=p['activation_min'], noise_factor=p['noise_factor'],
-                                velocity_min=p['velocity_min'], confirm_frames=p['confirm_frames'],
-                                refractory_s=p['refractory_s'], max_gap_s=p['max_gap_s'])
+        self.detector_params = DetectorParams(**{k: p[k] for k in DETECTOR_LIVE})
+        self.onset_face = p['onset_face']
         _, ids, _ = face_model()
 
         def new_anticipator() -> Anticipator:
-            return Anticipator(predictor, p['mode'], lead or 0.0, p['fps'], params, ids,
-                               self._horizon(), forecaster, p['onset_face'])
+            return Anticipator(predictor, p['mode'], lead or 0.0, p['fps'], self.detector_params, ids,
+                               self._horizon(), forecaster, self.onset_face)
         self._new_anticipator = new_anticipator
         self.anticipator = new_anticipator()
         self.order = StampOrder(p['restart_after_frames'])
@@ -137,10 +136,32 @@ class PredictorNode(Node):
         self.marker_pub = self.create_publisher(MarkerArray, Topics.ANTICIPATED_MARKERS, 10)
         self.create_subscription(FaceLandmarks, Topics.FACE_LANDMARKS, self.on_landmarks, QoSProfile(depth=10))
         self.create_timer(1.0, self.publish_diagnostics)
+        watch(self, PARAMS, self.apply_parameters)
         self.frames = self.no_face = 0
         self.rejections = Rejections()    # frames skipped: malformed or implausible face, bad or stale stamp, error
         self.step_ms = deque(maxlen=300)
         self.last_lead = 0.0
+
+    def apply_parameters(self, changes: dict) -> None:
+        """`ros2 param set` at run time: the detector's thresholds, the onset face and the horizon's parts
+        take effect from the next frame (what needs a model loaded again is read-only)."""
+        if changes.get('robot_lag_s', 0.0) < 0:
+            raise ValueError('robot_lag_s: set a lag >= 0 at run time (the measured one is read at start)')
+        detector = {k: v for k, v in changes.items() if k in DETECTOR_LIVE}
+        if detector:
+            self.detector_params = dataclasses.replace(self.detector_params, **detector)
+            self.anticipator.detector.p = self.detector_params
+        if 'onset_face' in changes:
+            self.onset_face = self.anticipator.onset_face = changes['onset_face']
+        if 'adapt_forget_s' in changes:
+            self.adapt_forget_s = float(changes['adapt_forget_s'])
+        if 'input_latency_s' in changes:
+            self.input_latency_s = changes['input_latency_s'] if changes['input_latency_s'] >= 0 else None
+        if 'robot_lag_s' in changes:
+            self.robot_lag_s = float(changes['robot_lag_s'])
+            if isinstance(self.anticipator.forecaster, OnlineAdaptation):
+                self.anticipator.forecaster.horizon_s = self.robot_lag_s
+        self.anticipator.robot_lag_s = self._horizon()
 
     def _resolve_robot_lag(self, value: float, self_model_path: str) -> float:
         """robot_lag_s as given, or the lag measured with the self-model; says which in robot_lag_source."""

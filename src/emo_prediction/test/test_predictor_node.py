@@ -170,3 +170,28 @@ def test_publishes_the_forecast_and_the_target_on_a_replayed_real_like_sequence(
     assert anticipating > 0, 'the detector never fired on the expression'
     # Outside onsets the face shown is the forecast, not the current face.
     assert np.median(moved) > 1e-4
+
+
+def test_detector_thresholds_change_at_run_time(ros_context):
+    """set_parameters (what `ros2 param set` and rqt_reconfigure call): the detector's thresholds take
+    effect on the running anticipator; the mode is read-only; a range is enforced."""
+    from rclpy.parameter import Parameter
+
+    from emo_prediction.predictor_node import PredictorNode
+    node = PredictorNode(context=ros_context, parameter_overrides=[Parameter('robot_lag_s', value=0.2)])
+    try:
+        results = node.set_parameters([Parameter('activation_min', value=0.01), Parameter('confirm_frames', value=3),
+                                       Parameter('onset_face', value='forecast'), Parameter('input_latency_s', value=0.05)])
+        assert all(r.successful for r in results), [r.reason for r in results]
+        detector = node.anticipator.detector
+        assert (detector.p.activation_min, detector.p.confirm_frames) == (0.01, 3)
+        assert node.anticipator.onset_face == 'forecast'
+        assert node.anticipator.robot_lag_s == pytest.approx(0.25)            # the horizon: lag + input latency
+        for bad in (Parameter('mode', value='mimic'), Parameter('confirm_frames', value=0),
+                    Parameter('onset_face', value='guess'), Parameter('robot_lag_s', value=-1.0)):
+            assert not node.set_parameters([bad])[0].successful, bad.name
+        assert node.get_parameter('mode').value == 'anticipate'
+        node._restart(0.0)                                       # a new stream keeps the new thresholds
+        assert node.anticipator.detector.p.activation_min == 0.01
+    finally:
+        node.destroy_node()

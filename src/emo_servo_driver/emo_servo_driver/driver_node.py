@@ -33,7 +33,6 @@ import rclpy
 import rclpy.time
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from emo_msgs.msg import FaceLandmarks, MotorCommands, Topics
-from rcl_interfaces.msg import ParameterDescriptor
 from rclpy._rclpy_pybind11 import RCLError
 from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
@@ -41,6 +40,7 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Float32, Header
 from std_srvs.srv import Trigger
 
+from emo_common.params import Param, declare, watch
 from emo_description.head import HeadConfigError, load_head
 from emo_servo_driver.bus import BusError, DynamixelBus, ServoHealth
 from emo_servo_driver.control_table import CONTROL_TABLES
@@ -52,27 +52,39 @@ from emo_servo_driver.safety import CommandError
 FUTURE_STAMP_S = 0.5     # a command stamped this far ahead of our clock is refused (clocks disagree)
 
 
+PARAMS = [
+    # The bus and the head: read at configure (cleanup, set, configure to change them).
+    Param('head_config', '', 'head description YAML; empty = the built-in Emo head', live=True),
+    Param('bus', 'sim', "'sim' (simulated Dynamixel chain on a pty) or 'dynamixel'", choices=('sim', 'dynamixel'),
+          live=True),
+    Param('port', '/dev/ttyUSB0', 'serial port of the Dynamixel bus', live=True),
+    Param('baudrate', 1000000, 'bus baud rate', low=9600, high=10_500_000, live=True),
+    Param('latency_timer_ms', 0, 'USB latency timer of the adapter (ms); 0 = 1 for dynamixel, 8 for sim',
+          low=0, high=255, live=True),
+    Param('gaze', True, 'follow the face with eyes and neck', live=True),
+    Param('sim_speed_scale', 1.0, 'simulated servos: speed relative to their plant', low=0.01, high=100.0, live=True),
+    Param('sim_plant', 'real', "simulated servos: 'real' (the head's dynamics: speed under load, the firmware's "
+          "profile) or 'ideal' (max_velocity x 1.2, no acceleration limit)", choices=('real', 'ideal'), live=True),
+    Param('autostart', True, 'configure and activate at start (false: wait for lifecycle transitions)'),
+    # The loop: changed at run time.
+    Param('rate_hz', 50.0, 'control loop rate', low=1.0, high=1000.0, live=True),
+    Param('write_on_command', True, 'also write goals (same controller) as soon as a command arrives, not at the '
+          'next cycle', live=True),
+    Param('watchdog_s', 0.5, 'ease to calm after this long without commands; older commands are refused',
+          low=0.01, high=10.0, live=True),
+    Param('calm_timeout_s', 3.0, 'longest time to ease to calm before torque off', low=0.0, high=60.0, live=True),
+    Param('reconnect_interval_s', 0.5, 'after a bus error, try to reopen the bus this often', low=0.01, high=60.0,
+          live=True),
+]
+# Read at configure: a configured driver refuses a change (cleanup first).
+AT_CONFIGURE = ('head_config', 'bus', 'port', 'baudrate', 'latency_timer_ms', 'gaze', 'sim_speed_scale', 'sim_plant')
+
+
 class DriverNode(LifecycleNode):
     def __init__(self, **kwargs):
         super().__init__('driver_node', **kwargs)
-        for name, value, text in [
-                ('head_config', '', 'head description YAML; empty = the built-in Emo head'),
-                ('bus', 'sim', "'sim' (simulated Dynamixel chain on a pty) or 'dynamixel'"),
-                ('port', '/dev/ttyUSB0', 'serial port of the Dynamixel bus'),
-                ('baudrate', 1000000, 'bus baud rate'),
-                ('latency_timer_ms', 0, 'USB latency timer of the adapter (ms); 0 = 1 for dynamixel, 8 for sim'),
-                ('rate_hz', 50.0, 'control loop rate'),
-                ('write_on_command', True, 'also write goals (same controller) as soon as a command arrives, '
-                                              'not at the next cycle'),
-                ('watchdog_s', 0.5, 'ease to calm after this long without commands; older commands are refused'),
-                ('gaze', True, 'follow the face with eyes and neck'),
-                ('calm_timeout_s', 3.0, 'longest time to ease to calm before torque off'),
-                ('reconnect_interval_s', 0.5, 'after a bus error, try to reopen the bus this often'),
-                ('sim_speed_scale', 1.0, 'simulated servos: speed relative to their plant'),
-                ('sim_plant', 'real', "simulated servos: 'real' (the head's dynamics: speed under load, the "
-                                      "firmware's profile) or 'ideal' (max_velocity x 1.2, no acceleration limit)"),
-                ('autostart', True, 'configure and activate at start (false: wait for lifecycle transitions)')]:
-            self.declare_parameter(name, value, ParameterDescriptor(description=text))
+        declare(self, PARAMS)
+        watch(self, PARAMS, self.apply_parameters)
         self.p = {}
         self.head = self.bus = self.sim = self.ctl = self.policy = None
         self.timer = self.estop_timer = None
@@ -88,6 +100,21 @@ class DriverNode(LifecycleNode):
         self.latency_ms = deque(maxlen=500)
         self.cycle_ms = deque(maxlen=500)
         self.positions = None
+
+    def apply_parameters(self, changes: dict) -> None:
+        """`ros2 param set` at run time: the loop's rate, the watchdog and timeouts at once; the bus and the
+        head only while unconfigured (they are read at configure)."""
+        locked = [n for n in changes if n in AT_CONFIGURE and self.ctl is not None]
+        if locked:
+            raise ValueError(f"{', '.join(locked)}: read at configure; deactivate and clean up the driver first")
+        if not self.p:
+            return                              # unconfigured: configure reads the parameters
+        self.p.update({k: v for k, v in changes.items() if k in self.p})
+        if 'watchdog_s' in changes and self.ctl is not None:
+            self.ctl.watchdog_s = float(changes['watchdog_s'])
+        if 'rate_hz' in changes and self.timer is not None:
+            self.destroy_timer(self.timer)
+            self.timer = self.create_timer(1.0 / self.p['rate_hz'], self.control_cycle)
 
     # --- lifecycle -------------------------------------------------------------------
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:

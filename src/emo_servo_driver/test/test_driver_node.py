@@ -208,3 +208,17 @@ def test_a_command_goes_out_when_it_arrives_not_at_the_next_cycle(ros_context, w
         driver.on_shutdown(None)
         driver.destroy_node()
         test.destroy_node()
+
+
+def test_loop_parameters_change_at_run_time_and_the_bus_only_when_unconfigured(rig):
+    from rclpy.parameter import Parameter
+    driver, test, local, pub, got = rig
+    results = driver.set_parameters([Parameter('rate_hz', value=100.0), Parameter('watchdog_s', value=0.3)])
+    assert all(r.successful for r in results), [r.reason for r in results]
+    assert driver.timer.timer_period_ns == 10_000_000 and driver.ctl.watchdog_s == 0.3
+    before = len(got['joints'])
+    assert spin_until(local, lambda: len(got['joints']) > before + 60, timeout_s=5.0)     # the loop at its new rate
+    refused = driver.set_parameters([Parameter('bus', value='dynamixel')])[0]
+    assert not refused.successful and 'clean up the driver first' in refused.reason
+    assert not driver.set_parameters([Parameter('rate_hz', value=0.0)])[0].successful
+    assert driver.get_parameter('bus').value == 'sim' and driver.p['rate_hz'] == 100.0

@@ -1,0 +1,1 @@
+"""What every Emo node repeats, in one place."""
