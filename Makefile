@@ -11,7 +11,7 @@ export ROS_LOCALHOST_ONLY ?= 1
 ENV := source $(ROOT)/tools/env.sh
 COLCON_BUILD := colcon build --base-paths src --event-handlers console_direct- summary+
 
-.PHONY: setup build test bench demo demo-bound evaluate soak lock clean
+.PHONY: setup build test test-colcon bench demo demo-bound evaluate soak lock clean
 # The simulated plant of `make demo`: real (as slow as a real head) | ideal (instant).
 PLANT ?= real
 # Real faces for `make evaluate` (not part of a clone; ONSETS=DIR to use another corpus).
@@ -27,6 +27,13 @@ build: setup
 test: build
 	$(ENV)
 	python -m pytest
+
+# The same package tests the way a ROS 2 workspace runs them (each package alone, its test/conftest.py);
+# the cross-package tests in tests/ run under `make test`.
+test-colcon: build
+	$(ENV)
+	colcon test --base-paths src --event-handlers console_direct- summary+
+	colcon test-result --verbose
 
 # Each job on its own DDS domain (a value in the environment wins), so two never hear each other.
 demo: export ROS_DOMAIN_ID ?= 41

@@ -24,7 +24,6 @@ Policies replayed (each a face to command per observed frame):
 """
 import argparse
 import json
-import math
 import pathlib
 import subprocess
 import sys

@@ -57,7 +57,7 @@ def test_the_watchdog_brings_the_face_to_calm_when_the_predictor_dies(ros_contex
 
     from emo_bringup.runner import Graph
     from emo_description.head import load_head
-    from ros_testing import spin_until
+    from emo_common.testing import spin_until
     head = load_head()
     node = rclpy.create_node('e2e_watchdog', context=ros_context)
     ex = SingleThreadedExecutor(context=ros_context)

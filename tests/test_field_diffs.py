@@ -5,7 +5,7 @@ pytest.importorskip('emo_msgs')
 from emo_msgs.msg import AnticipatedFace, FaceLandmarks, MotorCommands  # noqa: E402
 
 from msg_samples import samples  # noqa: E402
-from ros_testing import field_diffs  # noqa: E402
+from emo_common.testing import field_diffs  # noqa: E402
 
 
 def test_identical_samples_have_no_diffs():

@@ -9,7 +9,7 @@ rclpy = pytest.importorskip('rclpy')
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 
 from msg_samples import TOPICS, samples  # noqa: E402
-from ros_testing import field_diffs, spin_until  # noqa: E402
+from emo_common.testing import field_diffs, spin_until  # noqa: E402
 
 pytestmark = pytest.mark.ros
 

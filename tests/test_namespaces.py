@@ -15,7 +15,7 @@ def test_two_namespaced_graphs_run_apart(ros_context, tmp_path):
     from sensor_msgs.msg import JointState
 
     from emo_bringup.runner import Graph
-    from ros_testing import spin_until
+    from emo_common.testing import spin_until
     node = rclpy.create_node('two_heads', context=ros_context)
     ex = SingleThreadedExecutor(context=ros_context)
     ex.add_node(node)

@@ -11,6 +11,7 @@ setup(
         ('share/' + package_name, ['package.xml']),
     ],
     install_requires=['setuptools'],
+    extras_require={'test': ['pytest']},           # colcon test runs the tests with pytest
     zip_safe=True,
     maintainer='Emo coexpression developers',
     maintainer_email='emo-dev@example.org',

@@ -25,6 +25,7 @@ setup(
         ('share/' + package_name, ['package.xml']),
     ] + share_files('config') + share_files('launch') + share_files('rviz'),
     install_requires=['setuptools'],
+    extras_require={'test': ['pytest']},           # colcon test runs the tests with pytest
     zip_safe=True,
     maintainer='Emo coexpression developers',
     maintainer_email='emo-dev@example.org',

@@ -32,18 +32,29 @@ class BagRecorder:
         self.counts = {}
         self.node = node
         self.subs = []
+        self.types = {}
+        self.connections = {}
         for topic, msgtype in topics.items():
             topic = node.resolve_topic_name(topic)      # a bag holds full names (Topics' are relative)
-            conn = self.writer.add_connection(topic, msgtype, typestore=self.store)
+            self.types[topic] = msgtype
             cls = _message_class(msgtype)
             self.subs.append(node.create_subscription(
-                cls, topic, lambda raw, c=conn, t=topic: self._write(c, t, raw), qos or QoSProfile(depth=100), raw=True))
+                cls, topic, lambda raw, t=topic: self._write(t, raw), qos or QoSProfile(depth=100), raw=True))
 
-    def _write(self, conn, topic: str, raw: bytes) -> None:
+    def _connection(self, topic: str):
+        """The topic's connection, made at its first message with the QoS its publishers offer (as
+        rosbag2 records them: `ros2 bag play` offers the same again)."""
+        if topic not in self.connections:
+            offered = [bag_qos(info.qos_profile) for info in self.node.get_publishers_info_by_topic(topic)]
+            self.connections[topic] = self.writer.add_connection(topic, self.types[topic], typestore=self.store,
+                                                                 offered_qos_profiles=offered)
+        return self.connections[topic]
+
+    def _write(self, topic: str, raw: bytes) -> None:
         t = self.node.get_clock().now().nanoseconds
         with self.lock:
             if self.writer is not None:
-                self.writer.write(conn, t, raw)
+                self.writer.write(self._connection(topic), t, raw)
                 self.counts[topic] = self.counts.get(topic, 0) + 1
 
     def close(self) -> dict:
@@ -54,6 +65,21 @@ class BagRecorder:
                 self.writer.close()
                 self.writer = None
         return dict(self.counts)
+
+
+def bag_qos(profile):
+    """An rclpy QoSProfile as rosbags writes it into metadata.yaml (the same rmw enum values)."""
+    from rosbags.interfaces import Qos, QosDurability, QosHistory, QosLiveliness, QosReliability, QosTime
+
+    def duration(d):
+        ns = d.nanoseconds
+        return QosTime(sec=ns // 1_000_000_000, nsec=ns % 1_000_000_000)
+    return Qos(history=QosHistory(int(profile.history)), depth=int(profile.depth),
+               reliability=QosReliability(int(profile.reliability)), durability=QosDurability(int(profile.durability)),
+               deadline=duration(profile.deadline), lifespan=duration(profile.lifespan),
+               liveliness=QosLiveliness(int(profile.liveliness)),
+               liveliness_lease_duration=duration(profile.liveliness_lease_duration),
+               avoid_ros_namespace_conventions=bool(profile.avoid_ros_namespace_conventions))
 
 
 def mcap_bag_writer(path):

@@ -15,7 +15,7 @@ from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 
 from emo_bringup.recorder import BagRecorder  # noqa: E402
 from emo_prediction.bag_reading import BagError, read_face_landmarks, read_messages  # noqa: E402
-from ros_testing import spin_until  # noqa: E402
+from emo_common.testing import spin_until  # noqa: E402
 
 pytestmark = pytest.mark.ros
 N = 600

@@ -1,11 +1,10 @@
 """The graph description, the launch files and the recorded topics (timing: test_timing.py)."""
 import pathlib
 
-import numpy as np
 import pytest
 import yaml
 
-from emo_bringup.graph import ARGUMENTS, RECORD_TOPICS, config_dir, graph_nodes
+from emo_bringup.graph import RECORD_TOPICS, config_dir, graph_nodes
 
 
 def test_the_coexpression_graph_is_the_papers_pipeline():

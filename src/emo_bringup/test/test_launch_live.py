@@ -31,7 +31,7 @@ def test_coexpress_launch_runs_the_graph_in_its_namespace(ros_context, tmp_path)
     from rclpy.executors import SingleThreadedExecutor
     from sensor_msgs.msg import JointState
 
-    from ros_testing import spin_until
+    from emo_common.testing import spin_until
     node = rclpy.create_node('launch_watcher', context=ros_context)
     ex = SingleThreadedExecutor(context=ros_context)
     ex.add_node(node)

@@ -10,7 +10,7 @@ from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 
 from emo_bringup.recorder import BagRecorder  # noqa: E402
 from emo_prediction.bag_reading import BagError, read_face_landmarks, read_messages  # noqa: E402
-from ros_testing import spin_until  # noqa: E402
+from emo_common.testing import spin_until  # noqa: E402
 
 pytestmark = pytest.mark.ros
 
@@ -38,6 +38,14 @@ def test_a_recording_round_trip(ros_context, tmp_path):
     assert counts['/emo/face/landmarks'] == 5 and counts['/emo/motor_commands'] == 5
     meta = yaml.safe_load((tmp_path / 'bag' / 'metadata.yaml').read_text())
     assert meta['rosbag2_bagfile_information']['storage_identifier'] == 'mcap'
+    # Each topic keeps the QoS its publisher offered (rosbag2 does; `ros2 bag play` offers it again).
+    topics = {t['topic_metadata']['name']: t['topic_metadata']
+              for t in meta['rosbag2_bagfile_information']['topics_with_message_count']}
+    offered = topics['/emo/face/landmarks']['offered_qos_profiles']
+    offered = yaml.safe_load(offered) if isinstance(offered, str) else offered
+    # (discovery carries no history depth: rosbag2 records depth 0 for it too)
+    assert len(offered) == 1
+    assert offered[0]['reliability'] in (1, 'reliable') and offered[0]['durability'] in (2, 'volatile')
     stamps, read = read_face_landmarks(tmp_path / 'bag')
     assert np.array_equal(stamps, np.arange(100, 105)) and np.allclose(read, faces)
     cmds = [m.commands for _, m in read_messages(tmp_path / 'bag', '/emo/motor_commands')]

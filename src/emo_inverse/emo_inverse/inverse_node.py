@@ -25,7 +25,7 @@ from collections import deque
 
 import numpy as np
 import rclpy
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from emo_msgs.msg import AnticipatedFace, FaceLandmarks, MotorCommands, Topics
 from rclpy._rclpy_pybind11 import RCLError
 from rclpy.executors import ExternalShutdownException
@@ -37,7 +37,11 @@ from emo_common.params import Param, declare, watch
 from emo_inverse import babbling, default_path
 from emo_inverse.model import FastInverse, load_checkpoint
 from emo_inverse.normalization import Normalizer, RestFaceEstimator
+from emo_common.diagnostics import TopicFrequency, Updater
 from emo_perception.message_checks import IMPLAUSIBLE, MALFORMED, Rejections, StampOrder, check_face, stamp_problem
+
+# The rate its output should have (/diagnostics warns outside it): a 30 fps camera, with room both ways.
+RATE_HZ = (10.0, 120.0)
 
 
 PARAMS = [
@@ -65,12 +69,14 @@ class InverseNode(Node):
         self.source = p['source']
         self.order = StampOrder()
         self.pub = self.create_publisher(MotorCommands, Topics.MOTOR_COMMANDS, 10)
-        self.diag_pub = self.create_publisher(DiagnosticArray, Topics.DIAGNOSTICS, 10)
+        self.updater = Updater(self)                 # /diagnostics: this node's status, its output's rate
+        self.rate = TopicFrequency(f'{self.get_name()}: {self.resolve_topic_name(Topics.MOTOR_COMMANDS)}', *RATE_HZ)
         self.create_subscription(FaceLandmarks, Topics.FACE_LANDMARKS, self.on_landmarks, 10)
         if self.source == 'anticipated':
             self.create_subscription(AnticipatedFace, Topics.FACE_ANTICIPATED, self.on_anticipated, 10)
         self.create_service(Trigger, '~/reset_rest_face', self.on_reset_rest_face)
-        self.create_timer(1.0, self.publish_diagnostics)
+        self.updater.add(self.diagnostic_status)
+        self.updater.add(self.rate.status)
         watch(self, PARAMS, self.apply_parameters)
         self.published = self.rest_resets = 0
         self.rejections = Rejections()    # messages skipped: malformed or implausible face, bad or stale stamp, error
@@ -157,10 +163,11 @@ class InverseNode(Node):
             return
         commands = np.clip(commands, 0.0, 1.0).astype(np.float32)
         self.pub.publish(MotorCommands(header=header, commands=commands.tolist()))
+        self.rate.tick()
         self.published += 1
         self.step_ms.append((time.perf_counter() - t0) * 1e3)
 
-    def publish_diagnostics(self) -> None:
+    def diagnostic_status(self) -> DiagnosticStatus:
         st = DiagnosticStatus(name=f'{self.get_name()}: self-model', hardware_id='inverse model')
         if self.rejections.recent():
             st.level = DiagnosticStatus.ERROR if self.rejections.latest_kind == 'error' else DiagnosticStatus.WARN
@@ -177,7 +184,7 @@ class InverseNode(Node):
                   'rest_face_restarts': self.rest.resets,
                   'rest_face_resets': self.rest_resets, 'step_ms_p99': f'{np.percentile(step, 99):.3f}'}
         st.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
-        self.diag_pub.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()), status=[st]))
+        return st
 
 
 def main(args=None):

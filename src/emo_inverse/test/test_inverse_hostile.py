@@ -14,7 +14,7 @@ from emo_inverse import default_path  # noqa: E402
 from emo_inverse.model import FastInverse, load_checkpoint  # noqa: E402
 from emo_inverse.normalization import Normalizer  # noqa: E402
 from emo_inverse.simulated_head import robot_face_model  # noqa: E402
-from ros_testing import NodeProcess, spin_until  # noqa: E402
+from emo_common.testing import NodeProcess, spin_until  # noqa: E402
 
 pytestmark = pytest.mark.ros
 REST = robot_face_model()[0].astype(np.float32)

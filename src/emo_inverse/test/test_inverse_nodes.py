@@ -7,7 +7,7 @@ from emo_msgs.msg import AnticipatedFace, FaceLandmarks, MotorCommands, Topics  
 
 from emo_inverse import babbling  # noqa: E402
 from emo_inverse.simulated_head import robot_face_model  # noqa: E402
-from ros_testing import NodeProcess, spin_until  # noqa: E402
+from emo_common.testing import NodeProcess, spin_until  # noqa: E402
 
 pytestmark = pytest.mark.ros
 
@@ -56,7 +56,7 @@ def test_babbling_through_the_driver_records_faces_and_measures_the_lag(ros_node
     from emo_inverse import robot_lag
     from emo_inverse.simulated_head import SimulatedHead
     from emo_description.head import load_head
-    from sim_heads import faster_head_yaml
+    from emo_common.testing import faster_head_yaml
     fast_yaml = faster_head_yaml(tmp_path / 'fast.yaml')
     emo, fast = babble_through_the_driver(tmp_path), babble_through_the_driver(tmp_path, fast_yaml)
 
@@ -111,3 +111,18 @@ def test_k_changes_at_run_time_and_the_model_path_does_not(ros_node, tmp_path):
         k, model = future.result().descriptors
         assert k.floating_point_range[0].to_value == 5.0 and not k.read_only and model.read_only
         assert proc.alive()
+
+
+def test_the_command_rate_is_checked_on_diagnostics(ros_node, tmp_path):
+    """No faces in: the inverse node's rate check says its commands are missing (WARN), by topic name."""
+    from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
+    node, ex = ros_node
+    seen = {}
+    node.create_subscription(DiagnosticArray, Topics.DIAGNOSTICS,
+                             lambda m: seen.update({s.name: s for s in m.status}), 50)
+    name = 'inverse_node: /emo/motor_commands topic status'
+    with NodeProcess('emo_inverse', 'inverse_node', {}, tmp_path) as proc:
+        assert spin_until(ex, lambda: name in seen and seen[name].message == 'no messages', 20.0), \
+            (sorted(seen), proc.log()[-1000:])
+        assert seen[name].level == DiagnosticStatus.WARN
+        assert 'inverse_node: self-model' in seen

@@ -9,7 +9,7 @@ import pytest
 from emo_inverse import babbling, robot_lag, train
 from emo_inverse.simulated_head import SimulatedHead, SkinLag
 from emo_description.head import load_head
-from sim_heads import faster_head_yaml
+from emo_common.testing import faster_head_yaml
 
 HEAD = load_head()
 

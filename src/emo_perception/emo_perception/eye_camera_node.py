@@ -13,7 +13,7 @@ is one to four frames old when it arrives; the stamp says when the face was. A m
 import math
 
 import rclpy
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from emo_msgs.msg import Topics
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.duration import Duration
@@ -24,8 +24,12 @@ from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, Image
 from std_msgs.msg import Header
 
+from emo_common.diagnostics import TopicFrequency, Updater
 from emo_perception.camera_sources import CameraSourceError, open_source
 from emo_perception.image_conversion import array_to_image
+
+# The rate its output should have (/diagnostics warns outside it): a 30 fps camera, with room both ways.
+RATE_HZ = (10.0, 120.0)
 
 # A UVC camera at 30 fps: half an exposure, one frame of sensor readout and the USB transfer
 # and driver buffering before the frame is read: about two frames (see eye_camera.yaml).
@@ -75,7 +79,8 @@ class EyeCameraNode(Node):
         image_topic, info_topic = TOPICS[p['eye']]
         self.image_pub = self.create_publisher(Image, image_topic, qos_profile_sensor_data)
         self.info_pub = self.create_publisher(CameraInfo, info_topic, qos_profile_sensor_data)
-        self.diag_pub = self.create_publisher(DiagnosticArray, Topics.DIAGNOSTICS, 10)
+        self.updater = Updater(self)                 # /diagnostics: this node's status, its output's rate
+        self.rate = TopicFrequency(f'{self.get_name()}: {self.resolve_topic_name(image_topic)}', *RATE_HZ)
 
         self.source = None
         self.frames_published = 0
@@ -86,7 +91,8 @@ class EyeCameraNode(Node):
         fps = p['fps'] or (self.source.fps if self.source else 30.0)
         period = 1.0 / fps if p['realtime'] or (self.source and self.source.live) else 0.002
         self.timer = self.create_timer(period, self._tick)
-        self.create_timer(1.0, self._publish_diagnostics)
+        self.updater.add(self.diagnostic_status)
+        self.updater.add(self.rate.status)
 
     def _open_source(self) -> None:
         p = self._params
@@ -133,10 +139,11 @@ class EyeCameraNode(Node):
             return
         header = Header(stamp=(self.get_clock().now() - self.capture_latency).to_msg(), frame_id=self.frame_id)
         self.image_pub.publish(array_to_image(rgb, 'rgb8', header))
+        self.rate.tick()
         self.info_pub.publish(camera_info(header, rgb.shape[1], rgb.shape[0], self._params['horizontal_fov_deg']))
         self.frames_published += 1
 
-    def _publish_diagnostics(self) -> None:
+    def diagnostic_status(self) -> DiagnosticStatus:
         status = DiagnosticStatus(name=f'{self.get_name()}: eye {self._params["eye"]} camera', hardware_id=str(self._params['source']))
         if self.source is not None:
             status.level, status.message = DiagnosticStatus.OK, f'{self.source.kind} source streaming'
@@ -145,7 +152,7 @@ class EyeCameraNode(Node):
         else:
             status.level, status.message = DiagnosticStatus.ERROR, self.last_error or 'no source'
         status.values = [KeyValue(key='frames_published', value=str(self.frames_published))]
-        self.diag_pub.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()), status=[status]))
+        return status
 
     def destroy_node(self):
         if self.source is not None:

@@ -13,7 +13,7 @@ from collections import deque
 
 import numpy as np
 import rclpy
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from emo_msgs.msg import FaceLandmarks, Topics
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy._rclpy_pybind11 import RCLError
@@ -21,14 +21,17 @@ from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import Image
-from std_msgs.msg import Header
 from visualization_msgs.msg import MarkerArray
 
+from emo_common.diagnostics import TopicFrequency, Updater
 from emo_perception.face_frame import mesh_to_face_landmarks
 from emo_perception.face_mesh import FaceMeshTracker
 from emo_perception.image_conversion import ImageConversionError, array_to_image, image_to_rgb
 from emo_perception.messages import face_landmarks_msg
 from emo_perception.visualization import annotate, face_markers
+
+# The rate its output should have (/diagnostics warns outside it): a 30 fps camera, with room both ways.
+RATE_HZ = (10.0, 120.0)
 
 IMAGE_TOPICS = {'left': Topics.EYE_LEFT_IMAGE, 'right': Topics.EYE_RIGHT_IMAGE}
 # Keep last 1, best effort: a late frame is dropped rather than queued, which keeps latency low
@@ -62,9 +65,11 @@ class LandmarkNode(Node):
         self.marker_pub = self.create_publisher(MarkerArray, Topics.FACE_MARKERS, 10) if self.publish_markers else None
         self.debug_pub = self.create_publisher(Image, Topics.FACE_DEBUG_IMAGE, qos_profile_sensor_data) \
             if self.publish_debug else None
-        self.diag_pub = self.create_publisher(DiagnosticArray, Topics.DIAGNOSTICS, 10)
+        self.updater = Updater(self)                 # /diagnostics: this node's status, its output's rate
+        self.rate = TopicFrequency(f'{self.get_name()}: {self.resolve_topic_name(Topics.FACE_LANDMARKS)}', *RATE_HZ)
         self.image_sub = self.create_subscription(Image, IMAGE_TOPICS[eye], self.on_image, IMAGE_QOS)
-        self.create_timer(1.0, self.publish_diagnostics)
+        self.updater.add(self.diagnostic_status)
+        self.updater.add(self.rate.status)
 
         self.process_ms = deque(maxlen=300)
         self.latency_ms = deque(maxlen=300)
@@ -90,6 +95,7 @@ class LandmarkNode(Node):
         sets = mesh_to_face_landmarks(meshes[0], width, height) if meshes else None
         msg = face_landmarks_msg(image.header, width, height, sets)
         self.pub.publish(msg)
+        self.rate.tick()
         self.frames += 1
         self.faces += sets is not None
         now_ns = self.get_clock().now().nanoseconds
@@ -101,7 +107,7 @@ class LandmarkNode(Node):
         if self.debug_pub is not None:
             self.debug_pub.publish(array_to_image(annotate(rgb, None if sets is None else sets.image_xy), 'rgb8', image.header))
 
-    def publish_diagnostics(self) -> None:
+    def diagnostic_status(self) -> DiagnosticStatus:
         status = DiagnosticStatus(name=f'{self.get_name()}: face landmarks', hardware_id='mediapipe face mesh')
         p95 = float(np.percentile(self.latency_ms, 95)) if self.latency_ms else float('nan')
         if self.frames == 0:
@@ -114,7 +120,7 @@ class LandmarkNode(Node):
                   'process_ms_p50': np.percentile(self.process_ms, 50) if self.process_ms else float('nan'),
                   'latency_ms_p95': p95}
         status.values = [KeyValue(key=k, value=f'{v:.2f}' if isinstance(v, float) else str(v)) for k, v in values.items()]
-        self.diag_pub.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()), status=[status]))
+        return status
 
     def destroy_node(self):
         self.tracker.close()

@@ -1,8 +1,11 @@
-"""Shared fixtures of the perception tests: real face images and small video files."""
+"""Shared fixtures of the perception tests: real face images and small video files, and the rclpy
+fixtures (emo_common.testing), so `colcon test --packages-select emo_perception` runs them alone."""
 import pathlib
 
 import numpy as np
 import pytest
+
+from emo_common.testing import ros_context, ros_node  # noqa: F401  (pytest fixtures)
 
 
 @pytest.fixture(scope='session')

@@ -11,7 +11,7 @@ from rclpy.parameter import Parameter  # noqa: E402
 from rclpy.qos import HistoryPolicy, ReliabilityPolicy, qos_profile_sensor_data  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 
-from ros_testing import spin_until  # noqa: E402
+from emo_common.testing import spin_until  # noqa: E402
 
 pytestmark = pytest.mark.ros
 

@@ -11,7 +11,7 @@ from rclpy.qos import qos_profile_sensor_data  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 
 from emo_perception.image_conversion import array_to_image  # noqa: E402
-from ros_testing import NodeProcess, spin_until  # noqa: E402
+from emo_common.testing import NodeProcess, spin_until  # noqa: E402
 
 pytestmark = pytest.mark.ros
 

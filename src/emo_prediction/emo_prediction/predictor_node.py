@@ -33,7 +33,7 @@ from collections import deque
 import numpy as np
 import rclpy
 from builtin_interfaces.msg import Duration
-from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from emo_msgs.msg import AnticipatedFace, FaceLandmarks, Topics
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy._rclpy_pybind11 import RCLError
@@ -46,12 +46,16 @@ from std_msgs.msg import Float32, Header
 from visualization_msgs.msg import MarkerArray
 
 from emo_common.params import Param, declare, watch
+from emo_common.diagnostics import TopicFrequency, Updater
 from emo_perception.message_checks import IMPLAUSIBLE, MALFORMED, Rejections, StampOrder, check_face, stamp_problem
 from emo_prediction.anticipator import MODES, ONSET_FACES, Anticipator
 from emo_prediction.detector import DetectorParams
 from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint, load_forecaster
 from emo_prediction.face import face_model
 from emo_prediction.forecast_model import OnlineAdaptation
+
+# The rate its output should have (/diagnostics warns outside it): a 30 fps camera, with room both ways.
+RATE_HZ = (10.0, 120.0)
 
 
 def stamp_seconds(stamp) -> float:
@@ -130,12 +134,14 @@ class PredictorNode(Node):
         self.adapt_forget_s = p['adapt_forget_s']
         self._last_face_t = None
         self.pub = self.create_publisher(AnticipatedFace, Topics.FACE_ANTICIPATED, QoSProfile(depth=10))
-        self.diag_pub = self.create_publisher(DiagnosticArray, Topics.DIAGNOSTICS, 10)
+        self.updater = Updater(self)                 # /diagnostics: this node's status, its output's rate
+        self.rate = TopicFrequency(f'{self.get_name()}: {self.resolve_topic_name(Topics.FACE_ANTICIPATED)}', *RATE_HZ)
         self.intensity_pub = self.create_publisher(Float32, Topics.EXPRESSION_INTENSITY, 10)
         self.lead_pub = self.create_publisher(Float32, Topics.LEAD_TIME, 10)
         self.marker_pub = self.create_publisher(MarkerArray, Topics.ANTICIPATED_MARKERS, 10)
         self.create_subscription(FaceLandmarks, Topics.FACE_LANDMARKS, self.on_landmarks, QoSProfile(depth=10))
-        self.create_timer(1.0, self.publish_diagnostics)
+        self.updater.add(self.diagnostic_status)
+        self.updater.add(self.rate.status)
         watch(self, PARAMS, self.apply_parameters)
         self.frames = self.no_face = 0
         self.rejections = Rejections()    # frames skipped: malformed or implausible face, bad or stale stamp, error
@@ -262,6 +268,7 @@ class PredictorNode(Node):
         if out.target_xy is not None:
             reply.target_xy = out.target_xy.ravel().tolist()
         self.pub.publish(reply)
+        self.rate.tick()
         self.intensity_pub.publish(Float32(data=float(self.anticipator.detector.activation)))
         self.lead_pub.publish(Float32(data=float(remaining)))
         if self.marker_pub.get_subscription_count():
@@ -281,7 +288,7 @@ class PredictorNode(Node):
         self.get_logger().warn(f'frame stamps went back to {t:.3f} and stayed: a new stream, the detector '
                                f'starts afresh')
 
-    def publish_diagnostics(self) -> None:
+    def diagnostic_status(self) -> DiagnosticStatus:
         status = DiagnosticStatus(name=f'{self.get_name()}: anticipation', hardware_id='predictive model')
         if self.rejections.recent():
             status.level = DiagnosticStatus.ERROR if self.rejections.latest_kind == 'error' else DiagnosticStatus.WARN
@@ -303,7 +310,7 @@ class PredictorNode(Node):
                   'adaptation_samples': getattr(self.anticipator.forecaster, 'seen', 0),
                   'step_ms_p50': f'{np.percentile(step, 50):.3f}', 'step_ms_p99': f'{np.percentile(step, 99):.3f}'}
         status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
-        self.diag_pub.publish(DiagnosticArray(header=Header(stamp=self.get_clock().now().to_msg()), status=[status]))
+        return status
 
 
 def main(args=None):

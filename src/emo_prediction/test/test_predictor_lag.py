@@ -10,8 +10,8 @@ from rcl_interfaces.srv import GetParameters  # noqa: E402
 
 from emo_inverse import robot_lag  # noqa: E402
 from emo_description.head import load_head  # noqa: E402
-from ros_testing import NodeProcess, spin_until  # noqa: E402
-from sim_heads import faster_head_yaml  # noqa: E402
+from emo_common.testing import NodeProcess, spin_until  # noqa: E402
+from emo_common.testing import faster_head_yaml  # noqa: E402
 
 pytestmark = pytest.mark.ros
 

@@ -20,7 +20,7 @@ from std_srvs.srv import Trigger  # noqa: E402
 from emo_servo_driver.driver_node import DriverNode  # noqa: E402
 from emo_servo_driver.dxl_sim import SimulatedServoChain  # noqa: E402
 from emo_description.head import load_head  # noqa: E402
-from ros_testing import spin_until  # noqa: E402
+from emo_common.testing import spin_until  # noqa: E402
 
 pytestmark = pytest.mark.ros
 HEAD = load_head()

@@ -14,7 +14,7 @@ from sensor_msgs.msg import JointState  # noqa: E402
 from std_srvs.srv import Trigger  # noqa: E402
 
 from emo_servo_driver.driver_node import DriverNode  # noqa: E402
-from ros_testing import spin_until  # noqa: E402
+from emo_common.testing import spin_until  # noqa: E402
 
 pytestmark = pytest.mark.ros
 

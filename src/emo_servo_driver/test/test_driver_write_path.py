@@ -21,7 +21,7 @@ from rclpy.parameter import Parameter  # noqa: E402
 
 from emo_servo_driver import driver_node as driver_module  # noqa: E402
 from emo_servo_driver.driver_node import DriverNode  # noqa: E402
-from ros_testing import spin_until  # noqa: E402
+from emo_common.testing import spin_until  # noqa: E402
 
 pytestmark = pytest.mark.ros
 
