@@ -78,6 +78,7 @@ ARGUMENTS = {
     'port': ('/dev/ttyUSB0', 'serial port of the Dynamixel bus (bus:=dynamixel)'),
     'record': ('false', 'record an MCAP rosbag2 of the graph topics'),
     'record_path': ('', 'bag folder (default: emo_<date>_<time>)'),
+    'record_images': ('false', "also record the eye camera's frames as JPEG (image_raw/compressed), for datasets"),
     'loop': ('true', 'replay file/demo sources in a loop'),
     'plant': ('real', 'simulated parts as slow as a real head (camera capture latency, servo profile under '
                       'load, skin lag; the values and their sources are in the config files) | ideal (instant)'),
@@ -97,7 +98,7 @@ def graph_arguments(graph: str) -> list:
     if graph not in GRAPHS:
         raise ValueError(f'unknown graph {graph!r}')
     skip = {'coexpress': ('babble',), 'mimicry': ('babble', 'mode'),
-            'babble': _CAMERA_AND_PREDICTION + ('mode',)}[graph]
+            'babble': _CAMERA_AND_PREDICTION + ('mode', 'record_images')}[graph]
     return [name for name in ARGUMENTS if name not in skip]
 
 
@@ -178,6 +179,8 @@ def _graph_nodes(graph: str, a: dict) -> list:
         # GENERATED_FACE_PARAMS). Real cameras keep the floor chosen on real people (predictor.yaml).
         predictor['activation_min'] = DEMO_ACTIVATION_MIN
     camera = {'source': camera_source(a), 'loop': _bool(a['loop'])}
+    if _bool(a['record_images']):
+        camera['publish_compressed'] = True
     if prefix:
         camera['frame_id'] = f'{prefix}eye_left_optical_frame'
     if a['plant'] == 'ideal' and a['camera'] != 'device':
@@ -216,6 +219,16 @@ RECORD_TOPICS = {
     '/emo/robot/face/landmarks': 'emo_msgs/msg/FaceLandmarks',
     '/diagnostics': 'diagnostic_msgs/msg/DiagnosticArray',
 }
+
+
+def record_topics(args: dict = None) -> dict:
+    """The topics a recording keeps, in the graph's namespace; with record_images, the camera's JPEGs."""
+    a = {k: v[0] for k, v in ARGUMENTS.items()}
+    a.update({k: v for k, v in (args or {}).items() if v is not None})
+    topics = dict(RECORD_TOPICS)
+    if _bool(a['record_images']):
+        topics['/emo/eye_left/image_raw/compressed'] = 'sensor_msgs/msg/CompressedImage'
+    return {topic_in_namespace(t, a['namespace']): kind for t, kind in topics.items()}
 
 
 def topic_in_namespace(topic: str, namespace: str) -> str:

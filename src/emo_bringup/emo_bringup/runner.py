@@ -15,8 +15,7 @@ import subprocess
 import sys
 import time
 
-from emo_bringup.graph import (ARGUMENTS, NODE_ENV, RECORD_TOPICS, config_dir, graph_nodes, state_publisher,
-                               topic_in_namespace)
+from emo_bringup.graph import ARGUMENTS, NODE_ENV, config_dir, graph_nodes, record_topics, state_publisher
 
 
 def installed(package: str) -> bool:
@@ -126,7 +125,7 @@ def main(argv=None) -> int:
                   'the URDF: python -m emo_description.urdf', flush=True)
         try:
             if values['record'].lower() == 'true':
-                recorder = _record(values['record_path'] or time.strftime('emo_%Y%m%d_%H%M%S'), values['namespace'])
+                recorder = _record(values['record_path'] or time.strftime('emo_%Y%m%d_%H%M%S'), record_topics(values))
             while all(graph.alive().values()):
                 if recorder:
                     recorder[2].spin_once(timeout_sec=0.2)
@@ -144,7 +143,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def _record(path: str, namespace: str = ''):
+def _record(path: str, topics: dict):
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
 
@@ -153,7 +152,6 @@ def _record(path: str, namespace: str = ''):
     node = rclpy.create_node('emo_recorder')
     ex = SingleThreadedExecutor()
     ex.add_node(node)
-    topics = {topic_in_namespace(t, namespace): kind for t, kind in RECORD_TOPICS.items()}
     return BagRecorder(node, path, topics), node, ex
 
 

@@ -36,7 +36,8 @@ def _nodes(context):
         here = os.path.dirname(os.path.abspath(__file__))
         actions.append(IncludeLaunchDescription(
             PythonLaunchDescriptionSource(os.path.join(here, 'record.launch.py')),
-            launch_arguments={'record_path': values['record_path'], 'namespace': values['namespace']}.items()))
+            launch_arguments={'record_path': values['record_path'], 'namespace': values['namespace'],
+                              'record_images': values['record_images']}.items()))
     actions.append(LogInfo(msg=f"emo graph {graph}: {', '.join(s.name for s in graph_nodes(graph, values))}"
                                f"{' in namespace /' + values['namespace'] if values['namespace'] else ''}"))
     return actions

@@ -14,7 +14,7 @@ from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, ExecuteProcess, LogInfo, OpaqueFunction
 from launch.substitutions import LaunchConfiguration
 
-from emo_bringup.graph import RECORD_TOPICS, topic_in_namespace
+from emo_bringup.graph import record_topics
 
 
 def _record(context):
@@ -23,8 +23,8 @@ def _record(context):
                             'ros-$ROS_DISTRO-rosbag2-storage-mcap); not recording. Without ROS: '
                             'emo_bringup --record true')]
     path = LaunchConfiguration('record_path').perform(context) or time.strftime('emo_%Y%m%d_%H%M%S')
-    namespace = LaunchConfiguration('namespace').perform(context)
-    topics = [topic_in_namespace(t, namespace) for t in RECORD_TOPICS]
+    topics = list(record_topics({'namespace': LaunchConfiguration('namespace').perform(context),
+                                 'record_images': LaunchConfiguration('record_images').perform(context)}))
     return [ExecuteProcess(cmd=['ros2', 'bag', 'record', '-s', 'mcap', '-o', path] + topics, output='screen')]
 
 
@@ -32,4 +32,6 @@ def generate_launch_description():
     return LaunchDescription([
         DeclareLaunchArgument('record_path', default_value='', description='bag folder (default: emo_<date>_<time>)'),
         DeclareLaunchArgument('namespace', default_value='', description='namespace of the graph to record'),
+        DeclareLaunchArgument('record_images', default_value='false',
+                              description="also the eye camera's JPEGs (the camera's publish_compressed must be on)"),
         OpaqueFunction(function=_record)])

@@ -126,3 +126,14 @@ def test_the_demo_camera_gets_the_generated_face_detector_floor():
     assert demo.overrides['activation_min'] == DEMO_ACTIVATION_MIN
     assert 'activation_min' not in real.overrides            # predictor.yaml: the real-face floor
     assert DetectorParams().activation_min > DEMO_ACTIVATION_MIN
+
+
+def test_record_images_records_the_cameras_jpegs_in_the_graphs_namespace():
+    from emo_bringup.graph import record_topics
+    plain = record_topics()
+    assert set(plain) == set(RECORD_TOPICS) and not any('image' in t for t in plain)
+    topics = record_topics({'record_images': 'true', 'namespace': 'head_a'})
+    assert topics['/head_a/emo/eye_left/image_raw/compressed'] == 'sensor_msgs/msg/CompressedImage'
+    assert '/head_a/emo/face/landmarks' in topics and '/diagnostics' in topics
+    camera = next(s for s in graph_nodes('coexpress', {'record_images': 'true'}) if s.name == 'eye_camera_left')
+    assert camera.overrides['publish_compressed'] is True

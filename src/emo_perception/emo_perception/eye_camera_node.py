@@ -21,12 +21,12 @@ from rclpy._rclpy_pybind11 import RCLError
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
-from sensor_msgs.msg import CameraInfo, Image
+from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 
 from emo_common.diagnostics import TopicFrequency, Updater
 from emo_perception.camera_sources import CameraSourceError, open_source
-from emo_perception.image_conversion import array_to_image
+from emo_perception.image_conversion import array_to_compressed, array_to_image
 
 # The rate its output should have (/diagnostics warns outside it): a 30 fps camera, with room both ways.
 RATE_HZ = (10.0, 120.0)
@@ -64,12 +64,16 @@ class EyeCameraNode(Node):
         self.declare_parameter('wait_for_subscriber', True, _doc('files and folders play only while the image has a subscriber'))
         self.declare_parameter('horizontal_fov_deg', 60.0, _doc('field of view for the pinhole CameraInfo'))
         self.declare_parameter('retry_period_s', 2.0, _doc('seconds between attempts to (re)open the source'))
+        self.declare_parameter('publish_compressed', False, _doc(
+            'also publish a JPEG of every frame on <image>/compressed (image_transport layout): for datasets'))
+        self.declare_parameter('jpeg_quality', 90, _doc('JPEG quality of the compressed images (1-100)'))
         self.declare_parameter('capture_latency_s', CAPTURE_LATENCY_S, _doc(
             'how old a frame is when it is read (exposure + readout + transport): stamps are read time minus this'))
 
         p = self._params = {name: self.get_parameter(name).value for name in (
             'eye', 'source', 'frame_id', 'fps', 'width', 'height', 'loop', 'realtime',
-            'wait_for_subscriber', 'horizontal_fov_deg', 'retry_period_s', 'capture_latency_s')}
+            'wait_for_subscriber', 'horizontal_fov_deg', 'retry_period_s', 'capture_latency_s', 'publish_compressed',
+            'jpeg_quality')}
         if not 0.0 <= p['capture_latency_s'] < 1.0:
             raise ValueError(f"parameter capture_latency_s must be in [0, 1) s, got {p['capture_latency_s']}")
         self.capture_latency = Duration(seconds=p['capture_latency_s'])
@@ -79,6 +83,8 @@ class EyeCameraNode(Node):
         image_topic, info_topic = TOPICS[p['eye']]
         self.image_pub = self.create_publisher(Image, image_topic, qos_profile_sensor_data)
         self.info_pub = self.create_publisher(CameraInfo, info_topic, qos_profile_sensor_data)
+        self.compressed_pub = self.create_publisher(CompressedImage, image_topic + '/compressed',
+                                                    qos_profile_sensor_data) if p['publish_compressed'] else None
         self.updater = Updater(self)                 # /diagnostics: this node's status, its output's rate
         self.rate = TopicFrequency(f'{self.get_name()}: {self.resolve_topic_name(image_topic)}', *RATE_HZ)
 
@@ -139,6 +145,8 @@ class EyeCameraNode(Node):
             return
         header = Header(stamp=(self.get_clock().now() - self.capture_latency).to_msg(), frame_id=self.frame_id)
         self.image_pub.publish(array_to_image(rgb, 'rgb8', header))
+        if self.compressed_pub is not None:
+            self.compressed_pub.publish(array_to_compressed(rgb, header, self._params['jpeg_quality']))
         self.rate.tick()
         self.info_pub.publish(camera_info(header, rgb.shape[1], rgb.shape[0], self._params['horizontal_fov_deg']))
         self.frames_published += 1

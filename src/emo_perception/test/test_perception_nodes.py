@@ -122,3 +122,23 @@ def test_frames_are_stamped_at_their_capture_time(listener, face_video, tmp_path
         assert spin_until(executor, lambda: len(received) >= 10, timeout_s=30.0), cam.log()[-2000:]
     age_ms = np.array([(now - stamp) / 1e6 for now, stamp in received])
     assert (age_ms >= 250.0).all(), age_ms
+
+
+def test_the_camera_publishes_jpegs_beside_the_raw_images(listener, face_video, tmp_path):
+    """publish_compressed: a sensor_msgs/CompressedImage on image_raw/compressed with the raw frame's
+    header, decoding to the same picture (JPEG-close), ~20x smaller: what record_images records."""
+    from sensor_msgs.msg import CompressedImage
+
+    from emo_perception.image_conversion import JPEG_FORMAT, compressed_to_rgb, image_to_rgb
+    node, executor, got = listener
+    jpegs = []
+    node.create_subscription(CompressedImage, Topics.EYE_LEFT_IMAGE_COMPRESSED, jpegs.append, qos_profile_sensor_data)
+    with NodeProcess('emo_perception', 'eye_camera_node',
+                     {'eye': 'left', 'source': str(face_video), 'publish_compressed': True}, tmp_path) as cam:
+        assert spin_until(executor, lambda: len(jpegs) >= 5 and len(got['images']) >= 5, timeout_s=30.0), cam.log()[-2000:]
+    raw = {stamp_ns(m): m for m in got['images']}
+    pairs = [(raw[stamp_ns(j)], j) for j in jpegs if stamp_ns(j) in raw]
+    assert pairs and all(j.format == JPEG_FORMAT for _, j in pairs)
+    image, jpeg = pairs[-1]
+    assert len(jpeg.data) * 5 < len(image.data)
+    assert np.abs(compressed_to_rgb(jpeg).astype(int) - image_to_rgb(image).astype(int)).mean() < 6.0

@@ -77,6 +77,16 @@ def emo_typestore():
     return store
 
 
+def bag_topics(path) -> set:
+    """The topics a rosbag2 recording holds."""
+    from rosbags.rosbag2 import Reader
+    try:
+        with Reader(pathlib.Path(path)) as reader:
+            return {c.topic for c in reader.connections}
+    except Exception as err:  # rosbags raises several types for damaged files
+        raise BagError(f'cannot read recording {path}: {err}') from err
+
+
 def read_messages(path, topic: str, skip_corrupt: bool = False, report: BagReport = None):
     """(log time ns, message) of one topic in a rosbag2 recording, in time order.
 

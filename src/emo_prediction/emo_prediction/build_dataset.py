@@ -9,7 +9,9 @@ Sources (any mix):
   participant is the sub-folder a video sits in, else the file name up to the
   first '_' or '-'. Faces are found with emo_perception's face mesh.
 - --bags PATH: rosbag2 recordings (MCAP or SQLite, from `ros2 bag record` or the
-  emo_bringup recorder) of /emo/face/landmarks; one participant per bag. A damaged
+  emo_bringup recorder) of /emo/face/landmarks, or of the eye camera's JPEGs
+  (/emo/eye_left/image_raw/compressed, record_images:=true), whose frames go through
+  the face mesh; one participant per bag. A damaged
   bag is an error (--skip-corrupt skips its damaged chunks); so are unset (zero) or
   repeated header stamps, which the frame rate is taken from.
 - --arrays FILE: .npz with `face_xy` (frames, 113, 2) or 468-point MediaPipe
@@ -64,21 +66,46 @@ def video_face_xy(path: pathlib.Path):
     return np.array(faces, np.float32).reshape(-1, 113, 2), fps
 
 
+IMAGE_TOPIC = '/emo/eye_left/image_raw/compressed'
+
+
 def bag_face_xy(path: pathlib.Path, topic: str = '/emo/face/landmarks', skip_corrupt: bool = False):
-    """(face_xy, fps) of the FaceLandmarks in a rosbag2 recording (time order; NaN without a face).
+    """(face_xy, fps) of the FaceLandmarks in a rosbag2 recording (time order; NaN without a face); a
+    bag with the eye camera's JPEGs (record_images) and no landmarks: the face mesh of its frames.
 
     The frame rate comes from the header stamps, which must be set and increasing: zero (unset) or
     repeated stamps are a ValueError. With skip_corrupt, damaged chunks of the bag are skipped (and said).
     """
-    from emo_prediction.bag_reading import BagReport, read_face_landmarks
+    from emo_prediction.bag_reading import BagReport, bag_topics, read_face_landmarks
     report = BagReport()
-    stamps, faces = read_face_landmarks(path, topic, skip_corrupt, report)
+    if topic not in bag_topics(path) and IMAGE_TOPIC in bag_topics(path):
+        topic = IMAGE_TOPIC
+        stamps, faces = bag_images_face_xy(path, topic, skip_corrupt, report)
+    else:
+        stamps, faces = read_face_landmarks(path, topic, skip_corrupt, report)
     if report.corrupt:
         print(f'{path}: skipped {len(report.corrupt)} corrupted spans ({report.skipped} {topic} messages)')
     if len(stamps) < 2:
         raise ValueError(f'{path}: fewer than 2 {topic} messages')
     check_stamps(stamps, f'{path} ({topic} header stamps)')
     return faces, float(1.0 / np.median(np.diff(stamps)))
+
+
+def bag_images_face_xy(path, topic: str, skip_corrupt: bool = False, report=None):
+    """(stamps, face_xy) of the compressed camera images of a bag, through emo_perception's face mesh."""
+    from emo_perception.face_frame import mesh_to_face_landmarks
+    from emo_perception.face_mesh import FaceMeshTracker
+    from emo_perception.image_conversion import compressed_to_rgb
+    from emo_prediction.bag_reading import read_messages
+    stamps, faces = [], []
+    with FaceMeshTracker(max_faces=2) as tracker:
+        for _, msg in read_messages(path, topic, skip_corrupt, report):
+            rgb = compressed_to_rgb(msg)
+            meshes = tracker.process(rgb)
+            stamps.append(msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9)
+            faces.append(mesh_to_face_landmarks(meshes[0], rgb.shape[1], rgb.shape[0]).face_xy
+                         if meshes else np.full((113, 2), np.nan, np.float32))
+    return np.array(stamps), np.array(faces, np.float32).reshape(-1, 113, 2)
 
 
 def check_stamps(stamps: np.ndarray, what: str) -> None:

@@ -52,3 +52,27 @@ def test_an_array_source_without_a_frame_rate_is_a_clear_error(tmp_path, fps):
     np.savez(tmp_path / 'clip.npz', face_xy=np.zeros((400, 113, 2), np.float32), fps=fps)
     with pytest.raises(ValueError, match='fps must be a positive number'):
         build_dataset.main(['--arrays', str(tmp_path / 'clip.npz'), '--out', str(tmp_path / 'w.npz')])
+
+
+def test_a_bag_of_camera_jpegs_gives_the_faces_of_its_frames(tmp_path):
+    """record_images: the eye camera's JPEGs (sensor_msgs/CompressedImage) are read through the face mesh."""
+    pytest.importorskip('mediapipe')
+    skimage_data = pytest.importorskip('skimage.data')
+    from rosbags.rosbag2 import StoragePlugin, Writer
+
+    from emo_perception.image_conversion import JPEG_FORMAT, array_to_compressed
+    face = skimage_data.astronaut()
+    writer = Writer(tmp_path / 'images', version=9, storage_plugin=StoragePlugin.MCAP)
+    writer.open()
+    conn = writer.add_connection(build_dataset.IMAGE_TOPIC, 'sensor_msgs/msg/CompressedImage', typestore=emo_typestore())
+    for i in range(12):
+        msg = array_to_compressed(np.roll(face, 2 * i, axis=1), quality=85)
+        msg.header.stamp.sec, msg.header.stamp.nanosec = 100, i * 33_333_333
+        writer.write(conn, 1_000_000_000 + i * 33_333_333, serialize_message(msg))
+    writer.close()
+    assert msg.format == JPEG_FORMAT and len(msg.data) < face.nbytes / 5
+    faces, fps = build_dataset.bag_face_xy(tmp_path / 'images')
+    assert faces.shape == (12, 113, 2) and np.isfinite(faces).all()
+    assert fps == pytest.approx(30.0, rel=1e-3)
+    # the face frame removes the shift: the same face in every frame
+    assert np.abs(faces - faces[0]).max() < 0.05
