@@ -62,6 +62,8 @@ PARAMS = [
     Param('latency_timer_ms', 0, 'USB latency timer of the adapter (ms); 0 = 1 for dynamixel, 8 for sim',
           low=0, high=255, live=True),
     Param('gaze', True, 'follow the face with eyes and neck', live=True),
+    Param('fast_sync_read', True, 'read the positions with Fast Sync Read (one reply packet; X-series firmware '
+          'v45+) when the whole chain answers it at connect; else the plain Sync Read', live=True),
     Param('sim_speed_scale', 1.0, 'simulated servos: speed relative to their plant', low=0.01, high=100.0, live=True),
     Param('sim_plant', 'real', "simulated servos: 'real' (the head's dynamics: speed under load, the firmware's "
           "profile) or 'ideal' (max_velocity x 1.2, no acceleration limit)", choices=('real', 'ideal'), live=True),
@@ -77,7 +79,8 @@ PARAMS = [
           live=True),
 ]
 # Read at configure: a configured driver refuses a change (cleanup first).
-AT_CONFIGURE = ('head_config', 'bus', 'port', 'baudrate', 'latency_timer_ms', 'gaze', 'sim_speed_scale', 'sim_plant')
+AT_CONFIGURE = ('head_config', 'bus', 'port', 'baudrate', 'latency_timer_ms', 'gaze', 'fast_sync_read',
+                'sim_speed_scale', 'sim_plant')
 
 
 class DriverNode(LifecycleNode):
@@ -119,7 +122,7 @@ class DriverNode(LifecycleNode):
     # --- lifecycle -------------------------------------------------------------------
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         p = self.p = {n: self.get_parameter(n).value for n in (
-            'head_config', 'bus', 'port', 'baudrate', 'latency_timer_ms', 'rate_hz', 'write_on_command',
+            'head_config', 'bus', 'port', 'baudrate', 'latency_timer_ms', 'fast_sync_read', 'rate_hz', 'write_on_command',
             'watchdog_s', 'gaze', 'calm_timeout_s', 'reconnect_interval_s', 'sim_speed_scale', 'sim_plant')}
         try:
             self.head = load_head(p['head_config'] or None, set(CONTROL_TABLES))
@@ -386,10 +389,11 @@ class DriverNode(LifecycleNode):
             port = self.sim.port
         # The simulated chain shares this process's interpreter, so it answers later than hardware.
         latency = p['latency_timer_ms'] or (8 if p['bus'] == 'sim' else 1)
-        self.bus = DynamixelBus(self.head.servos, port, p['baudrate'], latency)
+        self.bus = DynamixelBus(self.head.servos, port, p['baudrate'], latency, p['fast_sync_read'])
         silent = self.bus.connect()
         if silent:
             self.get_logger().warning(f'servos not answering: {", ".join(silent)}')
+        self.get_logger().info(f"positions read with {'Fast Sync Read' if self.bus.fast else 'Sync Read'}")
 
     def _close_bus(self) -> None:
         if self.bus is not None:

@@ -8,7 +8,7 @@
     sim.faults.drop_rate = 0.1; sim.faults.silent_ids.add(22); sim.overheat(5)
     sim.stop()
 
-It answers PING, READ, WRITE, SYNC_READ, SYNC_WRITE and REBOOT with status
+It answers PING, READ, WRITE, SYNC_READ, FAST_SYNC_READ, SYNC_WRITE and REBOOT with status
 packets (CRC-16, byte stuffing, error byte), keeps an X-series control table
 per servo, and moves each servo toward its goal while torque is on. Two plants:
 - real (`dynamics=head.dynamics`): the firmware's velocity-based profile, from the
@@ -33,6 +33,7 @@ HEADER = b'\xff\xff\xfd\x00'
 BROADCAST = 0xFE
 INST_PING, INST_READ, INST_WRITE, INST_REBOOT = 0x01, 0x02, 0x03, 0x08
 INST_STATUS, INST_SYNC_READ, INST_SYNC_WRITE = 0x55, 0x82, 0x83
+INST_FAST_SYNC_READ = 0x8A
 ERR_INSTRUCTION, ERR_CRC, ERR_DATA_LENGTH, ERR_ACCESS = 0x02, 0x03, 0x05, 0x07
 ALERT = 0x80
 
@@ -329,6 +330,32 @@ class SimulatedServoChain:
             pkt[-1] ^= 0x5A
         self._send(bytes(pkt))
 
+    def _fast_sync_read(self, addr: int, length: int, ids: bytes) -> None:
+        """X-series firmware v45+: one status packet (ID 0xFE) for every servo asked, each part
+        ERR, ID, data, CRC of the packet so far (appended down the chain); no part if one servo is
+        silent (the chain's packet breaks there, as on the wire: the reader times out)."""
+        if any(i not in self.servos or i in self.faults.silent_ids for i in ids):
+            return
+        if self._rng.random() < self.faults.drop_rate:
+            return
+        params = bytearray()
+        size = 1 + len(ids) * (length + 4)        # INST, then each part (ERR, ID, data, CRC; the last CRC the packet's)
+        head = HEADER + bytes([BROADCAST, size & 0xFF, size >> 8, INST_STATUS])
+        for k, i in enumerate(ids):
+            s = self.servos[i]
+            part = bytes([s.alert]) + bytes([i]) + s.read(addr, length)
+            params += part
+            if k < len(ids) - 1:
+                crc = crc16(head + bytes(params))
+                params += bytes([crc & 0xFF, crc >> 8])
+        # The last servo's part ends with the packet's own CRC.
+        pkt = bytearray(head + bytes(params))
+        crc = crc16(bytes(pkt))
+        pkt += bytes([crc & 0xFF, crc >> 8])
+        if self._rng.random() < self.faults.corrupt_rate:
+            pkt[-1] ^= 0x5A
+        self._send(bytes(pkt))
+
     def _handle(self, dxl_id: int, inst: int, params: bytes) -> None:
         targets = self.order if dxl_id == BROADCAST else ([dxl_id] if dxl_id in self.servos else [])
         if inst == INST_PING:
@@ -346,6 +373,8 @@ class SimulatedServoChain:
             for i in params[4:]:
                 if i in self.servos:
                     self._reply(i, 0, self.servos[i].read(addr, length))
+        elif inst == INST_FAST_SYNC_READ and len(params) >= 5:
+            self._fast_sync_read(params[0] | (params[1] << 8), params[2] | (params[3] << 8), params[4:])
         elif inst == INST_SYNC_WRITE and len(params) >= 4:
             addr, length = params[0] | (params[1] << 8), params[2] | (params[3] << 8)
             rest = params[4:]

@@ -157,3 +157,42 @@ def test_a_flush_on_a_vanished_port_is_a_bus_error(tmp_path, monkeypatch):
         with pytest.raises(BusError, match='Input/output error'):
             bus.sync_read_positions()
         bus.disconnect()
+
+
+def test_fast_sync_read_reads_the_same_positions_in_one_reply(chain):
+    sim, bus = chain
+    assert bus.fast                                           # the whole chain answered it at connect
+    bus.enable_torque(True)
+    bus.sync_write_goals(HEAD.calm + 60 * np.where(HEAD.max - HEAD.calm > 60, 1, -1))
+    time.sleep(0.3)
+    packets = sim.packets
+    fast = bus.sync_read_positions()
+    assert sim.packets == packets + 1                         # one instruction, one reply, no per-servo reads
+    plain = DynamixelBus(HEAD.servos, sim.port, latency_timer_ms=8, fast_sync_read=False)
+    bus.disconnect()
+    assert plain.connect() == [] and not plain.fast
+    try:
+        assert np.allclose(plain.sync_read_positions(), fast, atol=2)
+    finally:
+        plain.disconnect()
+
+
+def test_fast_sync_read_survives_a_servo_going_silent():
+    """A silent servo breaks the chain's one reply: that read falls back to one read per servo, and once the
+    servo is left out (after SILENT_AFTER misses) the others are read fast again."""
+    silent_id = HEAD.servos[HEAD.index['lip_side_r']].id
+    faults = Faults(seed=2)
+    sim = SimulatedServoChain(HEAD.servos, faults=faults).start()
+    bus = DynamixelBus(HEAD.servos, sim.port, latency_timer_ms=8)
+    try:
+        assert bus.connect() == [] and bus.fast
+        faults.silent_ids.add(silent_id)
+        for _ in range(DynamixelBus.SILENT_AFTER):
+            p = bus.sync_read_positions()
+            assert np.isnan(p[HEAD.index['lip_side_r']]) and np.isfinite(np.delete(p, HEAD.index['lip_side_r'])).all()
+        packets = sim.packets
+        p = bus.sync_read_positions()
+        assert sim.packets == packets + 1 and np.isfinite(np.delete(p, HEAD.index['lip_side_r'])).all()
+    finally:
+        bus.disconnect()
+        sim.stop()
