@@ -20,7 +20,7 @@ KEYS = {'numpy': 'python3-numpy', 'yaml': 'python3-yaml', 'scipy': 'python3-scip
         'skimage': 'python3-skimage', 'tqdm': 'python3-tqdm', 'matplotlib': 'python3-matplotlib',
         'serial': 'python3-serial', 'dynamixel_sdk': 'dynamixel_sdk', 'rclpy': 'rclpy',
         'ament_index_python': 'ament_index_python', 'launch': 'launch', 'launch_ros': 'launch_ros',
-        'hypothesis': 'python3-hypothesis', 'pytest': 'python3-pytest'}
+        'hypothesis': 'python3-hypothesis', 'pytest': 'python3-pytest', 'tf2_ros': 'tf2_ros'}
 # pip only (the README's install steps, requirements/requirements.in): no apt package on Ubuntu 24.04.
 PIP_ONLY = {'torch': 'torch', 'mediapipe': 'mediapipe', 'rosbags': 'rosbags', 'mcap': 'mcap'}
 # Optional speed-ups or fallbacks imported inside try/except (never needed).

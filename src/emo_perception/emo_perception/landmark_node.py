@@ -2,9 +2,12 @@
 
     ros2 run emo_perception landmark_node --ros-args -p eye:=left
 
-Runs MediaPipe's face mesh in tracking mode (created once), follows the
-largest face, and publishes its 113 landmarks in pixels and in the
-head-pose-free face frame (emo_perception.face_frame). With no face it
+Runs MediaPipe's face mesh in tracking mode (created once), keeps an id with
+each face across frames (emo_perception.face_tracking), follows one of them
+(`follow`: largest, oldest or centered) and publishes its 113 landmarks in
+pixels and in the head-pose-free face frame (emo_perception.face_frame) on
+face/landmarks; every face, with its id, goes on faces/tracked (emo_msgs/TrackedFaces,
+while someone listens: hri_bridge makes ROS4HRI topics of it). With no face it
 publishes face_detected=false and no points. Unreadable images are reported
 (throttled) and skipped.
 """
@@ -14,7 +17,7 @@ from collections import deque
 import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
-from emo_msgs.msg import FaceLandmarks, Topics
+from emo_msgs.msg import FaceLandmarks, Topics, TrackedFaces
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy._rclpy_pybind11 import RCLError
 from rclpy.executors import ExternalShutdownException
@@ -26,6 +29,7 @@ from visualization_msgs.msg import MarkerArray
 from emo_common.diagnostics import TopicFrequency, Updater
 from emo_perception.face_frame import mesh_to_face_landmarks
 from emo_perception.face_mesh import FaceMeshTracker
+from emo_perception.face_tracking import FOLLOW, FaceTracker, bounding_box
 from emo_perception.image_conversion import ImageConversionError, array_to_image, image_to_rgb
 from emo_perception.messages import face_landmarks_msg
 from emo_perception.visualization import annotate, face_markers
@@ -44,7 +48,11 @@ class LandmarkNode(Node):
     def __init__(self, **kwargs):
         super().__init__('landmark_node', **kwargs)
         self.declare_parameter('eye', 'left', ParameterDescriptor(description='which eye camera to read: left or right'))
-        self.declare_parameter('max_faces', 2, ParameterDescriptor(description='faces MediaPipe tracks; the largest is followed'))
+        self.declare_parameter('max_faces', 2, ParameterDescriptor(description='faces MediaPipe finds in an image'))
+        self.declare_parameter('follow', 'largest', ParameterDescriptor(
+            description="the face published on face/landmarks (the one the robot coexpresses with): largest (the "
+                        "nearest) | oldest (the person tracked longest) | centered (nearest the camera's centre)",
+            additional_constraints='one of: ' + ', '.join(FOLLOW)))
         self.declare_parameter('min_detection_confidence', 0.5, ParameterDescriptor(description='MediaPipe face detection threshold'))
         self.declare_parameter('min_tracking_confidence', 0.5, ParameterDescriptor(description='MediaPipe tracking threshold'))
         self.declare_parameter('publish_markers', False, ParameterDescriptor(description='publish a MarkerArray of the face-frame points'))
@@ -61,7 +69,9 @@ class LandmarkNode(Node):
             max_faces=self.get_parameter('max_faces').value,
             min_detection_confidence=self.get_parameter('min_detection_confidence').value,
             min_tracking_confidence=self.get_parameter('min_tracking_confidence').value)
+        self.faces_tracker = FaceTracker(self.get_parameter('follow').value)
         self.pub = self.create_publisher(FaceLandmarks, Topics.FACE_LANDMARKS, QoSProfile(depth=10))
+        self.tracked_pub = self.create_publisher(TrackedFaces, Topics.TRACKED_FACES, QoSProfile(depth=10))
         self.marker_pub = self.create_publisher(MarkerArray, Topics.FACE_MARKERS, 10) if self.publish_markers else None
         self.debug_pub = self.create_publisher(Image, Topics.FACE_DEBUG_IMAGE, qos_profile_sensor_data) \
             if self.publish_debug else None
@@ -92,9 +102,18 @@ class LandmarkNode(Node):
             return
         meshes = self.tracker.process(rgb)
         height, width = rgb.shape[:2]
-        sets = mesh_to_face_landmarks(meshes[0], width, height) if meshes else None
+        every = [mesh_to_face_landmarks(m, width, height) for m in meshes]
+        self.faces_tracker.image_size = (width, height)
+        tracks = self.faces_tracker.update(time.monotonic(), [bounding_box(f.image_xy) for f in every])
+        followed = self.faces_tracker.followed
+        sets = every[followed] if followed is not None else None
         msg = face_landmarks_msg(image.header, width, height, sets)
         self.pub.publish(msg)
+        if self.tracked_pub.get_subscription_count():
+            self.tracked_pub.publish(TrackedFaces(
+                header=image.header, ids=[k.id for k in tracks],
+                faces=[face_landmarks_msg(image.header, width, height, f) for f in every],
+                followed_id=tracks[followed].id if followed is not None else ''))
         self.rate.tick()
         self.frames += 1
         self.faces += sets is not None

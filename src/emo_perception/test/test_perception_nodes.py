@@ -142,3 +142,22 @@ def test_the_camera_publishes_jpegs_beside_the_raw_images(listener, face_video, 
     image, jpeg = pairs[-1]
     assert len(jpeg.data) * 5 < len(image.data)
     assert np.abs(compressed_to_rgb(jpeg).astype(int) - image_to_rgb(image).astype(int)).mean() < 6.0
+
+
+def test_every_face_is_published_with_an_id_that_stays(listener, face_video, tmp_path):
+    """faces/tracked (emo_msgs/TrackedFaces): the face keeps its id frame after frame, and the followed
+    one is the face published on face/landmarks."""
+    from emo_msgs.msg import TrackedFaces
+    node, executor, got = listener
+    tracked = []
+    node.create_subscription(TrackedFaces, Topics.TRACKED_FACES, tracked.append, 50)
+    with NodeProcess('emo_perception', 'landmark_node', {'eye': 'left'}, tmp_path) as marks, \
+            NodeProcess('emo_perception', 'eye_camera_node', {'eye': 'left', 'source': str(face_video)}, tmp_path):
+        assert spin_until(executor, lambda: len(tracked) >= 20, timeout_s=60.0), marks.log()[-2000:]
+    with_face = [m for m in tracked if m.ids]
+    assert len(with_face) >= 15 and len({m.ids[0] for m in with_face}) == 1
+    assert all(m.followed_id == m.ids[0] and len(m.faces) == len(m.ids) == 1 for m in with_face)
+    assert all(len(m.ids[0]) == 5 and m.ids[0].isalpha() for m in with_face)
+    by_stamp = {stamp_ns(m): m for m in got['landmarks']}
+    same = [(m, by_stamp[stamp_ns(m)]) for m in with_face if stamp_ns(m) in by_stamp]
+    assert same and all(list(t.faces[0].face_xy) == list(f.face_xy) for t, f in same)
