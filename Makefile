@@ -8,8 +8,15 @@ export ROS_HOME := $(ROOT)/build/ros_home
 export ROS_LOG_DIR := $(ROOT)/build/ros_log
 export ROS_AUTOMATIC_DISCOVERY_RANGE ?= LOCALHOST
 export ROS_LOCALHOST_ONLY ?= 1
+# ROS 2 distribution of the wheels: kilted (.venv, build/, install/) or jazzy (.venv-jazzy, build-jazzy/, install-jazzy/).
+ROS_DISTRO ?= kilted
+export ROS_DISTRO
+ifeq ($(ROS_DISTRO),jazzy)
+WS_SUFFIX := -jazzy
+endif
 ENV := source $(ROOT)/tools/env.sh
-COLCON_BUILD := colcon build --base-paths src --event-handlers console_direct- summary+
+COLCON_BUILD := colcon build --base-paths src --event-handlers console_direct- summary+ \
+	--build-base build$(WS_SUFFIX) --install-base install$(WS_SUFFIX)
 
 .PHONY: setup build test test-colcon bench demo demo-bound evaluate soak lock clean
 # The simulated plant of `make demo`: real (as slow as a real head) | ideal (instant).
@@ -32,8 +39,9 @@ test: build
 # the cross-package tests in tests/ run under `make test`.
 test-colcon: build
 	$(ENV)
-	colcon test --base-paths src --event-handlers console_direct- summary+
-	colcon test-result --verbose
+	colcon test --base-paths src --event-handlers console_direct- summary+ \
+		--build-base build$(WS_SUFFIX) --install-base install$(WS_SUFFIX)
+	colcon test-result --verbose --test-result-base build$(WS_SUFFIX)
 
 # Each job on its own DDS domain (a value in the environment wins), so two never hear each other.
 demo: export ROS_DOMAIN_ID ?= 41
@@ -72,4 +80,4 @@ lock:
 	tools/lock.sh
 
 clean:
-	rm -rf build install log
+	rm -rf build install log build-jazzy install-jazzy

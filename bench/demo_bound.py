@@ -38,24 +38,9 @@ OVERDRIVE_FRAMES = (2, 4, 6, 9, 12)
 
 def person_faces(clip):
     """(t (n,), faces (n, 113, 2)) of the clip as the landmark node sees it (NaN where no face)."""
-    import cv2
-
-    from emo_perception.face_frame import mesh_to_face_landmarks
-    from emo_perception.face_mesh import FaceMeshTracker
-    cap = cv2.VideoCapture(str(clip.video_path))
-    faces = []
-    with FaceMeshTracker(max_faces=2) as tracker:
-        while True:
-            ok, bgr = cap.read()
-            if not ok:
-                break
-            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            meshes = tracker.process(rgb)
-            h, w = rgb.shape[:2]
-            faces.append(mesh_to_face_landmarks(meshes[0], w, h).face_xy if meshes
-                         else np.full((113, 2), np.nan, np.float32))
-    cap.release()
-    return np.arange(len(faces)) / clip.fps, np.array(faces)
+    from emo_prediction.build_dataset import video_face_xy
+    faces, _ = video_face_xy(clip.video_path)
+    return np.arange(len(faces)) / clip.fps, faces
 
 
 class Plant:

@@ -3,8 +3,14 @@
 # With a system ROS 2 sourced beforehand (e.g. /opt/ros/jazzy/setup.bash) and
 # no .venv, it only sources the built workspace.
 _emo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-if [ -x "$_emo_root/.venv/bin/python" ]; then
-  export VIRTUAL_ENV="$_emo_root/.venv"
+# ROS_DISTRO=jazzy: the Jazzy venv and workspace (make ... ROS_DISTRO=jazzy); else Kilted's.
+if [ "${ROS_DISTRO:-}" = jazzy ] && [ -x "$_emo_root/.venv-jazzy/bin/python" ]; then
+  _emo_venv=.venv-jazzy; _emo_install=install-jazzy
+else
+  _emo_venv=.venv; _emo_install=install
+fi
+if [ -x "$_emo_root/$_emo_venv/bin/python" ]; then
+  export VIRTUAL_ENV="$_emo_root/$_emo_venv"
   export PATH="$VIRTUAL_ENV/bin:$PATH"
   # The wheels install an ament prefix into the venv itself.
   export AMENT_PREFIX_PATH="$VIRTUAL_ENV${AMENT_PREFIX_PATH:+:$AMENT_PREFIX_PATH}"
@@ -18,8 +24,8 @@ export ROS_LOCALHOST_ONLY="${ROS_LOCALHOST_ONLY:-1}"
 # Camera images need a larger shared-memory segment than Fast DDS's default
 # (see src/emo_bringup/config/fastdds.xml).
 export FASTDDS_DEFAULT_PROFILES_FILE="${FASTDDS_DEFAULT_PROFILES_FILE:-$_emo_root/src/emo_bringup/config/fastdds.xml}"
-if [ -f "$_emo_root/install/setup.bash" ]; then
+if [ -f "$_emo_root/$_emo_install/setup.bash" ]; then
   # shellcheck disable=SC1091
-  source "$_emo_root/install/setup.bash"
+  source "$_emo_root/$_emo_install/setup.bash"
 fi
-unset _emo_root
+unset _emo_root _emo_venv _emo_install

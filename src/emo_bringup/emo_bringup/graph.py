@@ -40,16 +40,20 @@ class NodeSpec:
         return values
 
 
-def config_dir() -> str:
-    """emo_bringup's config folder: the installed share/, else the source tree."""
+def share_dir(folder: str) -> str:
+    """A folder of emo_bringup's share/ (config, launch, rviz): the installed one, else the source tree's."""
     try:
         from ament_index_python.packages import get_package_share_directory
-        path = os.path.join(get_package_share_directory('emo_bringup'), 'config')
+        path = os.path.join(get_package_share_directory('emo_bringup'), folder)
         if os.path.isdir(path):
             return path
     except Exception:  # not installed (source checkout)
         pass
-    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'config')
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), folder)
+
+
+def config_dir() -> str:
+    return share_dir('config')
 
 
 # The environment of every node process (a value the user set wins). The nodes do small

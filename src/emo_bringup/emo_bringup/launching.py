@@ -7,19 +7,11 @@ without it): declare a graph's arguments, and include graph.launch.py with them.
 """
 import os
 
-from emo_bringup.graph import ARGUMENTS, graph_arguments
+from emo_bringup.graph import ARGUMENTS, graph_arguments, share_dir
 
 
 def launch_dir() -> str:
-    """emo_bringup's launch folder: the installed share/, else the source tree."""
-    try:
-        from ament_index_python.packages import get_package_share_directory
-        path = os.path.join(get_package_share_directory('emo_bringup'), 'launch')
-        if os.path.isdir(path):
-            return path
-    except Exception:  # not installed (source checkout)
-        pass
-    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'launch')
+    return share_dir('launch')
 
 
 def graph_launch_description(graph: str, fixed: dict = None):

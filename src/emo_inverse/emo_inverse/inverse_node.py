@@ -24,15 +24,13 @@ import traceback
 from collections import deque
 
 import numpy as np
-import rclpy
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from emo_msgs.msg import AnticipatedFace, FaceLandmarks, MotorCommands, Topics
-from rclpy._rclpy_pybind11 import RCLError
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from std_msgs.msg import Header
 from std_srvs.srv import Trigger
 
+from emo_common.node import spin_node
 from emo_common.params import Param, declare, watch
 from emo_inverse import babbling, default_path
 from emo_inverse.model import FastInverse, load_checkpoint
@@ -188,18 +186,7 @@ class InverseNode(Node):
 
 
 def main(args=None):
-    rclpy.init(args=args)
-    node = InverseNode()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except RCLError:
-        if rclpy.ok():
-            raise  # else: a callback in flight when Ctrl-C/SIGTERM shut the context down
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    spin_node(InverseNode, args)
 
 
 if __name__ == '__main__':

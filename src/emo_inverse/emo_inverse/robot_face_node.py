@@ -13,15 +13,13 @@ the landmark node publish the same topic instead.
 import math
 
 import numpy as np
-import rclpy
 from emo_msgs.msg import FaceLandmarks, Topics
 from rcl_interfaces.msg import ParameterDescriptor
-from rclpy._rclpy_pybind11 import RCLError
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from visualization_msgs.msg import MarkerArray
 
+from emo_common.node import spin_node
 from emo_inverse.simulated_head import SimulatedHead, SkinLag
 
 
@@ -80,18 +78,7 @@ class RobotFaceNode(Node):
 
 
 def main(args=None):
-    rclpy.init(args=args)
-    node = RobotFaceNode()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except RCLError:
-        if rclpy.ok():
-            raise
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    spin_node(RobotFaceNode, args)
 
 
 if __name__ == '__main__':

@@ -12,18 +12,16 @@ is one to four frames old when it arrives; the stamp says when the face was. A m
 """
 import math
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from emo_msgs.msg import Topics
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy.duration import Duration
-from rclpy._rclpy_pybind11 import RCLError
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header
 
+from emo_common.node import spin_node
 from emo_common.diagnostics import TopicFrequency, Updater
 from emo_perception.camera_sources import CameraSourceError, open_source
 from emo_perception.image_conversion import array_to_compressed, array_to_image
@@ -173,18 +171,7 @@ def _doc(text: str) -> ParameterDescriptor:
 
 
 def main(args=None):
-    rclpy.init(args=args)
-    node = EyeCameraNode()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except RCLError:
-        if rclpy.ok():
-            raise  # else: a callback in flight when Ctrl-C/SIGTERM shut the context down
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    spin_node(EyeCameraNode, args)
 
 
 if __name__ == '__main__':

@@ -11,12 +11,11 @@ A face gone for `forget_s` has its topics' publishers destroyed, as REP-155 asks
 """
 import time
 
-import rclpy
 from emo_msgs.msg import Topics, TrackedFaces
 from hri_msgs.msg import FacialLandmarks, IdsList, NormalizedPointOfInterest2D, NormalizedRegionOfInterest2D
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 
+from emo_common.node import spin_node
 from emo_perception.face_frame import landmark_ids
 from emo_perception.hri import FACE_TOWARDS_CAMERA, face_position, hri_landmarks, normalized_roi
 
@@ -81,15 +80,7 @@ class HriBridgeNode(Node):
 
 
 def main(args=None):
-    rclpy.init(args=args)
-    node = HriBridgeNode()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    spin_node(HriBridgeNode, args)
 
 
 if __name__ == '__main__':

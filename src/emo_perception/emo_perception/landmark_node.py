@@ -15,17 +15,15 @@ import time
 from collections import deque
 
 import numpy as np
-import rclpy
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from emo_msgs.msg import FaceLandmarks, Topics, TrackedFaces
 from rcl_interfaces.msg import ParameterDescriptor
-from rclpy._rclpy_pybind11 import RCLError
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 from sensor_msgs.msg import Image
 from visualization_msgs.msg import MarkerArray
 
+from emo_common.node import spin_node
 from emo_common.diagnostics import TopicFrequency, Updater
 from emo_perception.face_frame import mesh_to_face_landmarks
 from emo_perception.face_mesh import FaceMeshTracker
@@ -147,18 +145,7 @@ class LandmarkNode(Node):
 
 
 def main(args=None):
-    rclpy.init(args=args)
-    node = LandmarkNode()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except RCLError:
-        if rclpy.ok():
-            raise  # else: a callback in flight when Ctrl-C/SIGTERM shut the context down
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    spin_node(LandmarkNode, args)
 
 
 if __name__ == '__main__':

@@ -65,10 +65,13 @@ class BagReport:
 
 
 def emo_typestore():
-    """A rosbags typestore of ROS 2 Kilted's types plus this workspace's emo_msgs."""
+    """A rosbags typestore of this ROS 2 distribution's types (Kilted unless ROS_DISTRO says Jazzy) plus
+    this workspace's emo_msgs."""
+    import os
+
     from ament_index_python.packages import get_package_share_directory
     from rosbags.typesys import Stores, get_types_from_msg, get_typestore
-    store = get_typestore(Stores.ROS2_KILTED)
+    store = get_typestore(Stores.ROS2_JAZZY if os.environ.get('ROS_DISTRO') == 'jazzy' else Stores.ROS2_KILTED)
     msg_dir = pathlib.Path(get_package_share_directory('emo_msgs')) / 'msg'
     types = {}
     for path in sorted(msg_dir.glob('*.msg')):

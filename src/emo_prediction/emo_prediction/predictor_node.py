@@ -31,13 +31,10 @@ import traceback
 from collections import deque
 
 import numpy as np
-import rclpy
 from builtin_interfaces.msg import Duration
 from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
 from emo_msgs.msg import AnticipatedFace, FaceLandmarks, Topics
 from rcl_interfaces.msg import ParameterDescriptor
-from rclpy._rclpy_pybind11 import RCLError
-from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile
@@ -45,6 +42,7 @@ from rclpy.time import Time
 from std_msgs.msg import Float32, Header
 from visualization_msgs.msg import MarkerArray
 
+from emo_common.node import spin_node
 from emo_common.params import Param, declare, watch
 from emo_common.diagnostics import TopicFrequency, Updater
 from emo_perception.message_checks import IMPLAUSIBLE, MALFORMED, Rejections, StampOrder, check_face, stamp_problem
@@ -314,18 +312,7 @@ class PredictorNode(Node):
 
 
 def main(args=None):
-    rclpy.init(args=args)
-    node = PredictorNode()
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except RCLError:
-        if rclpy.ok():
-            raise  # else: a callback in flight when Ctrl-C/SIGTERM shut the context down
-    finally:
-        node.destroy_node()
-        rclpy.try_shutdown()
+    spin_node(PredictorNode, args)
 
 
 if __name__ == '__main__':
