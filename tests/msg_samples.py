@@ -49,19 +49,21 @@ def main() -> int:
     import rclpy
     from rclpy.executors import ExternalShutdownException
 
+    rclpy.init()        # (not `with rclpy.init()`: Jazzy's returns no context manager)
     try:
-        with rclpy.init():
-            node = rclpy.create_node('emo_msg_sample_publisher')
-            msgs = samples(os.getpid())
-            pubs = {t: node.create_publisher(t, TOPICS[t], 10) for t in msgs}
-            deadline = time.monotonic() + 60.0
-            while rclpy.ok() and time.monotonic() < deadline:
-                for msg_type, pub in pubs.items():
-                    pub.publish(msgs[msg_type])
-                time.sleep(0.1)
-            node.destroy_node()
+        node = rclpy.create_node('emo_msg_sample_publisher')
+        msgs = samples(os.getpid())
+        pubs = {t: node.create_publisher(t, TOPICS[t], 10) for t in msgs}
+        deadline = time.monotonic() + 60.0
+        while rclpy.ok() and time.monotonic() < deadline:
+            for msg_type, pub in pubs.items():
+                pub.publish(msgs[msg_type])
+            time.sleep(0.1)
+        node.destroy_node()
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
+    finally:
+        rclpy.try_shutdown()
     return 0
 
 

@@ -180,7 +180,17 @@ class DynamixelBus(ServoBus):
         bus time and of the reading work. Used when a trial read of the whole chain succeeds; older
         firmware, or a chain that does not answer whole, keeps the plain Sync Read."""
         import dynamixel_sdk as dxl
-        return any(self._sync_read.fastSyncRead() == dxl.COMM_SUCCESS for _ in range(3))
+        return any(self._fast_sync_read() == dxl.COMM_SUCCESS for _ in range(3))
+
+    def _fast_sync_read(self) -> int:
+        """dynamixel-sdk's fast read, whose parser indexes past a reply that is too short (a late status
+        packet of another instruction read in its place): that is a corrupt reply, not a crash."""
+        import dynamixel_sdk as dxl
+        try:
+            return self._sync_read.fastSyncRead()
+        except IndexError:
+            self._sync_read.last_result = False
+            return dxl.COMM_RX_CORRUPT
 
     @property
     def connected(self) -> bool:
@@ -248,7 +258,7 @@ class DynamixelBus(ServoBus):
         self._require()
         addr, size = self.table['present_position']
         self.stats.reads += 1
-        result = self._sync_read.fastSyncRead() if self.fast else self._sync_read.txRxPacket()
+        result = self._fast_sync_read() if self.fast else self._sync_read.txRxPacket()
         if result != dxl.COMM_SUCCESS:
             self.stats.read_failures += 1
         out = np.full(len(self.servos), np.nan)

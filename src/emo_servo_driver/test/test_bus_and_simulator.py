@@ -196,3 +196,14 @@ def test_fast_sync_read_survives_a_servo_going_silent():
     finally:
         bus.disconnect()
         sim.stop()
+
+
+def test_a_short_fast_reply_is_a_failed_read_not_a_crash(chain, monkeypatch):
+    """dynamixel-sdk indexes past a fast reply that is too short (a late status packet of another
+    instruction read in its place; seen once under load): the read falls back to one read per servo."""
+    sim, bus = chain
+    assert bus.fast
+    monkeypatch.setattr(bus.packet, 'fastSyncReadRx', lambda port, dxl_id, length: ([], dxl.COMM_SUCCESS, 0))
+    failures = bus.stats.read_failures
+    positions = bus.sync_read_positions()
+    assert np.isfinite(positions).all() and bus.stats.read_failures == failures + 1
