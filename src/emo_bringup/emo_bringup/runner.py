@@ -54,6 +54,8 @@ def node_command(spec, scratch_dir: str = None) -> list:
 def graph_env() -> dict:
     env = dict(os.environ)
     env.setdefault('FASTDDS_DEFAULT_PROFILES_FILE', os.path.join(config_dir(), 'fastdds.xml'))
+    # Fast DDS 2.x (Jazzy) reads the older name of the same setting.
+    env.setdefault('FASTRTPS_DEFAULT_PROFILES_FILE', env['FASTDDS_DEFAULT_PROFILES_FILE'])
     env.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
     for name, value in NODE_ENV.items():
         env.setdefault(name, value)

@@ -45,8 +45,9 @@ def _nodes(context):
 
 def generate_launch_description():
     return LaunchDescription(
-        [SetEnvironmentVariable('FASTDDS_DEFAULT_PROFILES_FILE',
-                                os.environ.get('FASTDDS_DEFAULT_PROFILES_FILE',
-                                               os.path.join(config_dir(), 'fastdds.xml')))]
+        # Fast DDS 3 (Kilted) reads FASTDDS_..., Fast DDS 2 (Jazzy) FASTRTPS_...: the same profile for both.
+        [SetEnvironmentVariable(name, os.environ.get(name, os.environ.get('FASTDDS_DEFAULT_PROFILES_FILE',
+                                                                          os.path.join(config_dir(), 'fastdds.xml'))))
+         for name in ('FASTDDS_DEFAULT_PROFILES_FILE', 'FASTRTPS_DEFAULT_PROFILES_FILE')]
         + [SetEnvironmentVariable(name, os.environ.get(name, value)) for name, value in NODE_ENV.items()]
         + [OpaqueFunction(function=_nodes)])
