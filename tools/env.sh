@@ -24,8 +24,11 @@ export ROS_LOCALHOST_ONLY="${ROS_LOCALHOST_ONLY:-1}"
 # Camera images need a larger shared-memory segment than Fast DDS's default
 # (see src/emo_bringup/config/fastdds.xml).
 export FASTDDS_DEFAULT_PROFILES_FILE="${FASTDDS_DEFAULT_PROFILES_FILE:-$_emo_root/src/emo_bringup/config/fastdds.xml}"
-# Fast DDS 2.x (Jazzy) reads the older name: without it the images fall back to UDP and most are lost.
-export FASTRTPS_DEFAULT_PROFILES_FILE="${FASTRTPS_DEFAULT_PROFILES_FILE:-$FASTDDS_DEFAULT_PROFILES_FILE}"
+# Fast DDS 2.x (Jazzy) reads the older name: without it the images fall back to UDP and most are lost
+# (Fast DDS 3, Kilted, warns that the older name is deprecated: set it for Jazzy only).
+if [ "${ROS_DISTRO:-}" = jazzy ]; then
+  export FASTRTPS_DEFAULT_PROFILES_FILE="${FASTRTPS_DEFAULT_PROFILES_FILE:-$FASTDDS_DEFAULT_PROFILES_FILE}"
+fi
 if [ -f "$_emo_root/$_emo_install/setup.bash" ]; then
   # shellcheck disable=SC1091
   source "$_emo_root/$_emo_install/setup.bash"

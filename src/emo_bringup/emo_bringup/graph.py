@@ -63,6 +63,13 @@ def config_dir() -> str:
 NODE_ENV = {'OMP_NUM_THREADS': '1', 'OPENBLAS_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1'}
 
 
+def profile_env_names() -> tuple:
+    """The variables naming Fast DDS's XML profile file: FASTDDS_... (Fast DDS 3, Kilted), and on Jazzy
+    (Fast DDS 2) FASTRTPS_..., which Fast DDS 3 reads too but warns about."""
+    jazzy = os.environ.get('ROS_DISTRO') == 'jazzy'
+    return ('FASTDDS_DEFAULT_PROFILES_FILE',) + (('FASTRTPS_DEFAULT_PROFILES_FILE',) if jazzy else ())
+
+
 DEMO_ACTIVATION_MIN = 0.0045   # = emo_prediction.detector.GENERATED_FACE_PARAMS.activation_min (no import: launch files)
 
 # Launch arguments and their defaults (the same names for `ros2 launch` and the runner).

@@ -15,7 +15,8 @@ import subprocess
 import sys
 import time
 
-from emo_bringup.graph import ARGUMENTS, NODE_ENV, config_dir, graph_nodes, record_topics, state_publisher
+from emo_bringup.graph import (ARGUMENTS, NODE_ENV, config_dir, graph_nodes, profile_env_names, record_topics,
+                               state_publisher)
 
 
 def installed(package: str) -> bool:
@@ -53,9 +54,8 @@ def node_command(spec, scratch_dir: str = None) -> list:
 
 def graph_env() -> dict:
     env = dict(os.environ)
-    env.setdefault('FASTDDS_DEFAULT_PROFILES_FILE', os.path.join(config_dir(), 'fastdds.xml'))
-    # Fast DDS 2.x (Jazzy) reads the older name of the same setting.
-    env.setdefault('FASTRTPS_DEFAULT_PROFILES_FILE', env['FASTDDS_DEFAULT_PROFILES_FILE'])
+    for name in profile_env_names():
+        env.setdefault(name, env.get('FASTDDS_DEFAULT_PROFILES_FILE', os.path.join(config_dir(), 'fastdds.xml')))
     env.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
     for name, value in NODE_ENV.items():
         env.setdefault(name, value)

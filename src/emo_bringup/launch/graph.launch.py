@@ -13,7 +13,7 @@ from launch.actions import IncludeLaunchDescription, LogInfo, OpaqueFunction, Se
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch_ros.actions import LifecycleNode, Node
 
-from emo_bringup.graph import ARGUMENTS, NODE_ENV, config_dir, graph_nodes, state_publisher
+from emo_bringup.graph import ARGUMENTS, NODE_ENV, config_dir, graph_nodes, profile_env_names, state_publisher
 
 
 def _node(spec):
@@ -48,6 +48,6 @@ def generate_launch_description():
         # Fast DDS 3 (Kilted) reads FASTDDS_..., Fast DDS 2 (Jazzy) FASTRTPS_...: the same profile for both.
         [SetEnvironmentVariable(name, os.environ.get(name, os.environ.get('FASTDDS_DEFAULT_PROFILES_FILE',
                                                                           os.path.join(config_dir(), 'fastdds.xml'))))
-         for name in ('FASTDDS_DEFAULT_PROFILES_FILE', 'FASTRTPS_DEFAULT_PROFILES_FILE')]
+         for name in profile_env_names()]
         + [SetEnvironmentVariable(name, os.environ.get(name, value)) for name, value in NODE_ENV.items()]
         + [OpaqueFunction(function=_nodes)])
