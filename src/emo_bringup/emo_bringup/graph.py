@@ -234,8 +234,7 @@ RECORD_TOPICS = {
 
 def record_topics(args: dict = None) -> dict:
     """The topics a recording keeps, in the graph's namespace; with record_images, the camera's JPEGs."""
-    a = {k: v[0] for k, v in ARGUMENTS.items()}
-    a.update({k: v for k, v in (args or {}).items() if v is not None})
+    a = _arguments(args)
     topics = dict(RECORD_TOPICS)
     if _bool(a['record_images']):
         topics['/emo/eye_left/image_raw/compressed'] = 'sensor_msgs/msg/CompressedImage'

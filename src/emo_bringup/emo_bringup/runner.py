@@ -66,15 +66,12 @@ class Graph:
     """The processes of one graph; a context manager that stops them cleanly."""
 
     def __init__(self, graph: str, args: dict, log_dir=None):
-        self.specs = graph_nodes(graph, args)
+        specs = graph_nodes(graph, args) + [s for s in [state_publisher(args)] if s is not None]
+        # Optional nodes (system ROS packages with no wheel) run where they are installed.
+        self.specs = [s for s in specs if not s.optional or installed(s.package)]
+        self.skipped = [s.package for s in specs if s not in self.specs]
         self.log_dir = log_dir
         self.procs = {}
-        self.skipped = []            # optional nodes whose package is not installed
-        spec = state_publisher(args)
-        if spec is not None and installed(spec.package):
-            self.specs.append(spec)
-        elif spec is not None:
-            self.skipped.append(spec.package)
 
     def start(self, only=None, skip=()) -> 'Graph':
         env = graph_env()

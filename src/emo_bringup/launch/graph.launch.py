@@ -28,7 +28,8 @@ def _node(spec):
 def _nodes(context):
     values = {name: context.launch_configurations.get(name, default) for name, (default, _) in ARGUMENTS.items()}
     graph = context.launch_configurations.get('graph', 'coexpress')
-    actions = [_node(spec) for spec in graph_nodes(graph, values)]
+    specs = graph_nodes(graph, values)
+    actions = [_node(spec) for spec in specs]
     publisher = state_publisher(values)
     if publisher is not None:
         actions.append(_node(publisher))
@@ -38,7 +39,7 @@ def _nodes(context):
             PythonLaunchDescriptionSource(os.path.join(here, 'record.launch.py')),
             launch_arguments={'record_path': values['record_path'], 'namespace': values['namespace'],
                               'record_images': values['record_images']}.items()))
-    actions.append(LogInfo(msg=f"emo graph {graph}: {', '.join(s.name for s in graph_nodes(graph, values))}"
+    actions.append(LogInfo(msg=f"emo graph {graph}: {', '.join(s.name for s in specs)}"
                                f"{' in namespace /' + values['namespace'] if values['namespace'] else ''}"))
     return actions
 
