@@ -18,7 +18,7 @@ ENV := source $(ROOT)/tools/env.sh
 COLCON_BUILD := colcon build --base-paths src --event-handlers console_direct- summary+ \
 	--build-base build$(WS_SUFFIX) --install-base install$(WS_SUFFIX)
 
-.PHONY: setup build test test-colcon bench demo demo-bound evaluate soak lock clean
+.PHONY: setup build test test-colcon bench demo demo-bound evaluate table1 self-model self-model-choice soak lock clean
 # The simulated plant of `make demo`: real (as slow as a real head) | ideal (instant).
 PLANT ?= real
 # Real faces for `make evaluate` (not part of a clone; ONSETS=DIR to use another corpus).
@@ -65,6 +65,25 @@ demo-bound: build
 evaluate: build
 	$(ENV)
 	python -m emo_prediction.evaluate --real "$(abspath $(ONSETS))" --out results
+
+# The paper's Table 1 for the whole pipeline on real faces, leave-person-out: results/table1.json.
+table1: build
+	$(ENV)
+	python -m emo_bringup.table1 --onsets "$(abspath $(ONSETS))" --out results/table1.json
+
+# The shipped self-model on its own held-out babbling and on babbling from another seed, against
+# baselines on equal terms: results/self_model/results.json, results/self_model_fresh/results.json.
+self-model: build
+	$(ENV)
+	python -m emo_inverse.evaluate --out results/self_model
+	python -m emo_inverse.babbling --samples 300 --seed 1 --lag-steps 0 --out build/babble_seed1.npz
+	python -m emo_inverse.evaluate --test-data build/babble_seed1.npz --out results/self_model_fresh
+
+# The self-model's widths and whole-face share by validation error and call cost (about 10 minutes):
+# results/inverse_architecture.json.
+self-model-choice: build
+	$(ENV)
+	python -m emo_inverse.architecture --out results/inverse_architecture.json
 
 bench: build
 	$(ENV)

@@ -97,14 +97,14 @@ def coexpression_faces(t, faces, horizon_s: float):
     from emo_bringup.graph import DEMO_ACTIVATION_MIN        # what the graph sets for camera:=demo
     from emo_prediction.anticipator import Anticipator
     from emo_prediction.detector import DetectorParams
-    from emo_prediction.face import face_model
+    from emo_common.layout import landmark_layout
     from emo_prediction.forecast_model import OnlineAdaptation
     from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint, load_forecaster
     path = default_model_path()
     model, meta = load_checkpoint(path)
     forecaster, _ = load_forecaster(path, max_gap_s=0.5)
     forecaster = OnlineAdaptation(forecaster, horizon_s=horizon_s)
-    _, ids, _ = face_model()
+    _, ids, _ = landmark_layout()
     a = Anticipator(FastPredictor.from_model(model), 'anticipate', float(meta.get('median_lead_s', 0.8)), 30.0,
                     DetectorParams(activation_min=DEMO_ACTIVATION_MIN), ids, horizon_s, forecaster, 'paced')
     out = []

@@ -38,11 +38,12 @@ def frame_steps(fast=None, people: int = 6):
     target model during onsets). Returns (forecast_ms, step_ms, anticipator)."""
     from emo_prediction.anticipator import Anticipator
     from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint, load_forecaster
-    from emo_prediction.synthetic import ExpressionGenerator, face_model
+    from emo_common.layout import landmark_layout
+    from emo_prediction.synthetic import ExpressionGenerator
     if fast is None:
         fast = FastPredictor.from_model(load_checkpoint(default_model_path())[0])
     gen = ExpressionGenerator(seed=5)
-    _, ids, _ = face_model()
+    _, ids, _ = landmark_layout()
     frames = np.concatenate([gen.continuous_clip(gen.person(4000 + k), 30.0).face_xy for k in range(people)])
     forecaster, _ = load_forecaster(default_model_path())
     forecast_ms = np.empty(len(frames))
@@ -63,12 +64,12 @@ def frame_steps(fast=None, people: int = 6):
 
 def main() -> int:
     from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint
-    from emo_prediction.synthetic import face_model
+    from emo_common.layout import landmark_layout
 
     model, meta = load_checkpoint(default_model_path())
     fast = FastPredictor.from_model(model)
     rng = np.random.default_rng(0)
-    base = face_model()[0].astype(np.float32)
+    base = landmark_layout()[0].astype(np.float32)
     inputs = base[None, None] + rng.normal(0, 0.01, (N, 4, 113, 2)).astype(np.float32)
 
     def plain(x):

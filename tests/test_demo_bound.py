@@ -46,10 +46,10 @@ def test_the_oracle_commands_the_held_face_from_its_frame_and_overdrives_first()
 
 def test_the_replayed_plant_lags_a_step_as_the_robot_measured_it():
     from emo_inverse.robot_lag import default_self_model_path, read_lag
-    from emo_prediction.face import face_model
+    from emo_common.layout import landmark_layout
     from emo_description.head import load_head
     lag = read_lag(default_self_model_path())
-    neutral, _, groups = face_model()
+    neutral, _, groups = landmark_layout()
     head = load_head()
     plant = demo_bound.Plant()
     n = 150

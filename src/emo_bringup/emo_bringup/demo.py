@@ -22,12 +22,14 @@ import sys
 import time
 
 import numpy as np
+from emo_msgs.msg import AnticipatedFace
 
 from emo_bringup.graph import RECORD_TOPICS
 from emo_bringup.runner import Graph
 from emo_bringup.timing import arrival_gaps, compare_modes, read_curves
 
 CAMERA = 'eye_camera_left'
+ANTICIPATE, MIMIC = AnticipatedFace.MODE_ANTICIPATE, AnticipatedFace.MODE_MIMIC
 
 
 def wait_for_graph(node, executor, timeout_s: float = 60.0) -> bool:
@@ -37,7 +39,7 @@ def wait_for_graph(node, executor, timeout_s: float = 60.0) -> bool:
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:
         executor.spin_once(timeout_sec=0.1)
-        if all(node.count_publishers(t) > 0 for t in needed) and node.count_subscribers('/emo/eye_left/image_raw') > 0:
+        if all(node.count_publishers(t) > 0 for t in needed) and node.count_subscribers(Topics.EYE_LEFT_IMAGE) > 0:
             return True
     return False
 
@@ -143,7 +145,7 @@ def figure(runs: dict, path: pathlib.Path) -> None:
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    co, mi = runs['anticipate'], runs['mimic']
+    co, mi = runs[ANTICIPATE], runs[MIMIC]
     n = min(len(co['windows']), len(mi['windows']))
     if n == 0:
         return
@@ -208,22 +210,22 @@ def main(argv=None) -> int:
     clip_s = clip.num_frames / clip.fps
     args.out.mkdir(parents=True, exist_ok=True)
     runs = {}
-    for mode in ('anticipate', 'mimic'):
+    for mode in (ANTICIPATE, MIMIC):
         print(f'demo: running the graph in mode {mode} on the {clip_s:.0f} s clip...', flush=True)
         runs[mode] = run(mode, args.out, clip, args.out / f'{mode}_logs', args.plant)
     figure(runs, args.out / 'coexpression.png')
-    versus = compare_modes(runs['anticipate'], runs['mimic'])
+    versus = compare_modes(runs[ANTICIPATE], runs[MIMIC])
     plant = plant_summary(args.plant)
     summary = {
         'clip': str(clip.video_path), 'expressions_in_clip': [e['label'] for e in clip.expressions],
         'runs': {m: {k: v for k, v in r.items() if k != 'curves'} for m, r in runs.items()},
         'plant': plant,
         'measured_robot_lag_s': (plant['measured_robot_lag'] or {}).get('lag_s'),
-        'predictor_horizon': runs['anticipate']['predictor_horizon'],
-        'coexpression_median_gap_ms': _ms(runs['anticipate']['median_gap_s']),
-        'mimicry_median_gap_ms': _ms(runs['mimic']['median_gap_s']),
-        'coexpression_median_abs_gap_ms': _ms(runs['anticipate']['median_abs_gap_s']),
-        'mimicry_median_abs_gap_ms': _ms(runs['mimic']['median_abs_gap_s']),
+        'predictor_horizon': runs[ANTICIPATE]['predictor_horizon'],
+        'coexpression_median_gap_ms': _ms(runs[ANTICIPATE]['median_gap_s']),
+        'mimicry_median_gap_ms': _ms(runs[MIMIC]['median_gap_s']),
+        'coexpression_median_abs_gap_ms': _ms(runs[ANTICIPATE]['median_abs_gap_s']),
+        'mimicry_median_abs_gap_ms': _ms(runs[MIMIC]['median_abs_gap_s']),
         'coexpression_advance_ms': [_ms(a) for a in versus['advance_s']],
         'coexpression_median_advance_ms': _ms(versus['median_advance_s']),
         'expressions_where_coexpression_is_earlier': versus['expressions_earlier'],

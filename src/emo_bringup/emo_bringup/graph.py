@@ -9,6 +9,10 @@ eye camera -> landmarks -> predictor -> inverse -> driver (-> robot face, the si
 import os
 from dataclasses import dataclass, field
 
+from emo_msgs.msg import AnticipatedFace, Topics
+
+MODES = (AnticipatedFace.MODE_ANTICIPATE, AnticipatedFace.MODE_MIMIC)
+
 
 @dataclass
 class NodeSpec:
@@ -83,7 +87,7 @@ ARGUMENTS = {
                           'ros2 lifecycle set'),
     'camera': ('demo', "eye camera source: demo | device | file"),
     'camera_path': ('', 'the device (0, /dev/video0) or video file when camera is device or file'),
-    'mode': ('anticipate', 'anticipate (coexpression) | mimic (delayed-mimicry baseline)'),
+    'mode': (MODES[0], f'{MODES[0]} (coexpression) | {MODES[1]} (delayed-mimicry baseline)'),
     'head_config': ('', 'head description YAML; empty = the built-in Emo head'),
     'bus': ('sim', 'servo bus: sim (simulated Dynamixel chain) | dynamixel'),
     'port': ('/dev/ttyUSB0', 'serial port of the Dynamixel bus (bus:=dynamixel)'),
@@ -180,8 +184,8 @@ def _graph_nodes(graph: str, a: dict) -> list:
                 NodeSpec('emo_inverse', 'babble_node', 'babble_node', 'babble.yaml', dict(head))]
     if graph not in ('coexpress', 'mimicry'):
         raise ValueError(f'unknown graph {graph!r}')
-    mode = 'mimic' if graph == 'mimicry' else a['mode']
-    if mode not in ('anticipate', 'mimic'):
+    mode = AnticipatedFace.MODE_MIMIC if graph == 'mimicry' else a['mode']
+    if mode not in MODES:
         raise ValueError(f"mode must be anticipate or mimic, got {mode!r}")
     predictor = {'mode': mode}
     if a['camera'] == 'demo':
@@ -216,19 +220,19 @@ def state_publisher(args: dict = None) -> NodeSpec:
     if a['namespace']:
         params['frame_prefix'] = frame_prefix(a['namespace'])
     spec = NodeSpec('robot_state_publisher', 'robot_state_publisher', 'robot_state_publisher', '', params,
-                    {'joint_states': 'emo/joint_states'}, optional=True)
+                    {'joint_states': Topics.JOINT_STATES}, optional=True)
     specs = _common([spec], a)
     return specs[0] if specs else None
 
 
 # Topics a recording keeps (images are left out: they are large, and the landmarks carry their stamps).
 RECORD_TOPICS = {
-    '/emo/face/landmarks': 'emo_msgs/msg/FaceLandmarks',
-    '/emo/face/anticipated': 'emo_msgs/msg/AnticipatedFace',
-    '/emo/motor_commands': 'emo_msgs/msg/MotorCommands',
-    '/emo/joint_states': 'sensor_msgs/msg/JointState',
-    '/emo/robot/face/landmarks': 'emo_msgs/msg/FaceLandmarks',
-    '/diagnostics': 'diagnostic_msgs/msg/DiagnosticArray',
+    '/' + Topics.FACE_LANDMARKS: 'emo_msgs/msg/FaceLandmarks',
+    '/' + Topics.FACE_ANTICIPATED: 'emo_msgs/msg/AnticipatedFace',
+    '/' + Topics.MOTOR_COMMANDS: 'emo_msgs/msg/MotorCommands',
+    '/' + Topics.JOINT_STATES: 'sensor_msgs/msg/JointState',
+    '/' + Topics.ROBOT_FACE_LANDMARKS: 'emo_msgs/msg/FaceLandmarks',
+    Topics.DIAGNOSTICS: 'diagnostic_msgs/msg/DiagnosticArray',
 }
 
 
@@ -237,13 +241,13 @@ def record_topics(args: dict = None) -> dict:
     a = _arguments(args)
     topics = dict(RECORD_TOPICS)
     if _bool(a['record_images']):
-        topics['/emo/eye_left/image_raw/compressed'] = 'sensor_msgs/msg/CompressedImage'
+        topics['/' + Topics.EYE_LEFT_IMAGE_COMPRESSED] = 'sensor_msgs/msg/CompressedImage'
     return {topic_in_namespace(t, a['namespace']): kind for t, kind in topics.items()}
 
 
 def topic_in_namespace(topic: str, namespace: str) -> str:
     """/emo/face/landmarks of a graph in `namespace` (/diagnostics stays where it is)."""
     namespace = namespace.strip('/')
-    if not namespace or topic == '/diagnostics':
+    if not namespace or topic == Topics.DIAGNOSTICS:
         return topic
     return f'/{namespace}{topic}'

@@ -2,13 +2,14 @@
 
     ros2 run emo_inverse babble_node --ros-args -p samples:=1000 -p out:=babble.npz
 
-For each session (upper face, then mouth and jaw): draw commands that the
+For each session (`sessions`: upper face, then mouth and jaw, then the whole
+face, emo_inverse.babbling): draw commands that the
 head's constraints allow, publish them as MotorCommands (the driver makes them
 safe and moves the servos), wait until the servos have settled (joint states
 still for `settle_s` since the command was first published), take the next
 robot face from /emo/robot/face/landmarks (the simulated head, or a camera +
 landmark node in front of a real head), and record the pair. Writes the
-dataset when both sessions are done.
+dataset when every session is done.
 
 Every command is also a step: from its first publish (stamped with this
 node's clock) until its sample is taken, every robot face is recorded with its
@@ -17,7 +18,7 @@ header stamp. At the end the head's lag is fitted on those step responses
 face before a step being the previous step's settled face), logged, and
 written with the dataset (`robot_lag`); `emo_inverse.train` saves it with the
 self-model. `lag_steps` bounds how many steps are kept for it (spread over
-both sessions); 0 = no lag measurement.
+the sessions); 0 = no lag measurement.
 """
 import math
 import time
@@ -25,7 +26,7 @@ import time
 import numpy as np
 import rclpy
 from emo_msgs.msg import FaceLandmarks, MotorCommands, Topics
-from emo_perception.message_checks import check_face
+from emo_common.messages import check_face
 from rcl_interfaces.msg import ParameterDescriptor
 from rclpy._rclpy_pybind11 import RCLError
 from rclpy.executors import ExternalShutdownException
@@ -43,14 +44,19 @@ class BabbleNode(Node):
                                   ('settle_s', 0.4, 'servos still this long = settled'),
                                   ('head_config', '', 'head YAML; empty = Emo'), ('seed', 0, 'sampling seed'),
                                   ('lag_steps', 200, "step responses kept to measure the robot's lag "
-                                                     "(spread over both sessions); 0 = no lag measurement")]:
+                                                     "(spread over the sessions); 0 = no lag measurement")]:
             self.declare_parameter(name, value, ParameterDescriptor(description=text))
+        self.declare_parameter('sessions', list(babbling.SESSIONS), ParameterDescriptor(
+            description=f'babbling sessions in order, from {babbling.SESSIONS}', read_only=True))
+        sessions = list(self.get_parameter('sessions').value)
+        if not sessions or set(sessions) - set(babbling.SESSIONS):
+            raise ValueError(f'sessions must be taken from {babbling.SESSIONS}, got {sessions}')
         from emo_description.head import load_head
         self.head = load_head(self.get_parameter('head_config').value or None)
         self.n = self.get_parameter('samples').value
         self.settle_s = self.get_parameter('settle_s').value
         rng = np.random.default_rng(self.get_parameter('seed').value)
-        self.plan = [(s, c) for s in ('upper', 'lower') for c in babbling.sample_commands(self.head, s, self.n, rng)]
+        self.plan = [(s, c) for s in sessions for c in babbling.sample_commands(self.head, s, self.n, rng)]
         self.pub = self.create_publisher(MotorCommands, Topics.MOTOR_COMMANDS, 10)
         self.create_subscription(JointState, Topics.JOINT_STATES, self.on_joints, 10)
         self.create_subscription(FaceLandmarks, Topics.ROBOT_FACE_LANDMARKS, self.on_face, 10)
@@ -60,6 +66,7 @@ class BabbleNode(Node):
         self.i = -1                   # -1: recording the rest face first
         self.last_positions, self.still_since = None, time.monotonic()
         self.want_face_after = None
+        self.want_stamp_after = 0.0   # node clock (the joint states' stamps): faces from then on
         self.done = False
         # The step response of the command being babbled: its first publish (node clock, s; and
         # monotonic), the faces since (stamp - publish, face); the settled face of the step before.
@@ -93,6 +100,10 @@ class BabbleNode(Node):
             if t >= 0.0:              # a face from before the command cannot show it
                 self.response.append((t, face))
         if self.want_face_after is None or time.monotonic() < self.want_face_after:
+            return
+        # A face made from joint states read before the servos were found settled is not this command's
+        # face yet (under load, faces queue behind the joint states): its stamp says when it was read.
+        if msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9 < self.want_stamp_after:
             return
         if self.i < 0:
             self.rest_faces.append(face)
@@ -137,7 +148,7 @@ class BabbleNode(Node):
         # Settled: the servos still for settle_s, counted from no earlier than the command's first publish
         # (they were still before it reached the driver: that stillness says nothing of this command).
         if self.want_face_after is None and now - max(self.still_since, self.step_started) >= self.settle_s:
-            self.want_face_after = now
+            self.want_face_after, self.want_stamp_after = now, stamp.nanoseconds * 1e-9
         if self.i >= 0 and self.i % 100 == 0 and self.want_face_after == now:
             self.get_logger().info(f'babbling: {self.i}/{len(self.plan)}')
 

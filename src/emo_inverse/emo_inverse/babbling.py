@@ -8,42 +8,57 @@ mouth stays calm, then the mouth and jaw move while the upper face stays calm;
 commands that the head's constraint functions forbid (skin tearing,
 self-collision) are drawn again. The two sessions are combined by augmentation
 (`augment`): the upper-face points (52) of one sample with the lower-face
-points (61) of another, and their commands likewise.
+points (61) of another, and their commands likewise. A third session moves the
+whole face at once: on a real face the halves pull on each other, so those
+faces test what the augmentation assumes (and may train the model too).
+
+Splits (`split`) are drawn by babbling sample, per session, before any
+augmentation: training, early-stopping (validation) and test samples are
+disjoint, and `sample_digests` names each sample by its content so that a
+checkpoint can record what it was trained on and `emo_inverse.evaluate` can
+refuse a test set that overlaps it.
 
 Babbling also measures the robot's own lag (emo_inverse.robot_lag): the
 dataset carries it as `robot_lag` (a dict; stored as JSON in the .npz), and
 `emo_inverse.train` saves it with the self-model it trains.
 """
 import argparse
+import hashlib
 import json
 import pathlib
+from typing import NamedTuple
 
 import numpy as np
 
+from emo_common.layout import NUM_LANDMARKS, NUM_UPPER_FACE
+
 UPPER_COMMANDS = slice(0, 4)     # brows, lids
 LOWER_COMMANDS = slice(4, 11)    # lips, corners, jaw
-UPPER_POINTS = slice(0, 52)      # model input order: 52 upper-face points, then 61 lower-face
-LOWER_POINTS = slice(52, 113)
+UPPER_POINTS = slice(0, NUM_UPPER_FACE)      # model input order: 52 upper-face points, then 61 lower-face
+LOWER_POINTS = slice(NUM_UPPER_FACE, NUM_LANDMARKS)
+SESSIONS = ('upper', 'lower', 'whole')       # what moves: brows and lids; mouth and jaw; everything
+FREE = {'upper': UPPER_COMMANDS, 'lower': LOWER_COMMANDS, 'whole': slice(0, 11)}
 
 
 def sample_commands(head, session: str, n: int, rng: np.random.Generator) -> np.ndarray:
-    """n random command vectors for a session ('upper' or 'lower') that break no constraint."""
+    """n random command vectors for a session (SESSIONS) that break no constraint."""
     out = []
+    part = FREE[session]
     while len(out) < n:
         c = head.calm_commands
-        part = UPPER_COMMANDS if session == 'upper' else LOWER_COMMANDS
         c[part] = rng.uniform(0, 1, part.stop - part.start)
         if not head.violations(c):
             out.append(c)
     return np.array(out)
 
 
-def babble_offline(head, twin, n_per_session: int = 1000, seed: int = 0, lag_steps: int = 0) -> dict:
-    """(commands, faces, session) of both sessions on the simulated head, servos settled; with
+def babble_offline(head, twin, n_per_session: int = 1000, seed: int = 0, lag_steps: int = 0,
+                   sessions=SESSIONS) -> dict:
+    """(commands, faces, session) of the sessions on the simulated head, servos settled; with
     lag_steps > 0 also the head's lag (robot_lag), measured on that many simulated step responses."""
     rng = np.random.default_rng(seed)
     commands, faces, session = [], [], []
-    for name in ('upper', 'lower'):
+    for name in sessions:
         c = sample_commands(head, name, n_per_session, rng)
         commands.append(c)
         faces.append(np.stack([twin.face_of_commands(x) for x in c]))
@@ -67,15 +82,37 @@ def augment(data: dict, n: int, rng: np.random.Generator):
     return faces.astype(np.float32), commands.astype(np.float32)
 
 
-def split(data: dict, val_fraction: float = 0.2, seed: int = 0):
-    """(train, val) with val_fraction of each session held out (the paper: 800 / 200 of each 1000)."""
+class Split(NamedTuple):
+    train: dict           # datasets of the samples in each part (rest_face and robot_lag are the dataset's)
+    val: dict             # early stopping
+    test: dict
+    index: dict           # part -> sample indices into the whole dataset
+
+
+def split(data: dict, val_fraction: float = 0.15, test_fraction: float = 0.15, seed: int = 0) -> Split:
+    """Training, early-stopping and test samples, disjoint, drawn per session (each session keeps its
+    share in every part) before any augmentation."""
     rng = np.random.default_rng(seed)
-    val = np.zeros(len(data['commands']), bool)
-    for name in ('upper', 'lower'):
-        idx = np.flatnonzero(data['session'] == name)
-        val[rng.choice(idx, int(round(len(idx) * val_fraction)), replace=False)] = True
-    pick = lambda m: {k: (v[m] if k in PER_SAMPLE else v) for k, v in data.items()}  # noqa: E731
-    return pick(~val), pick(val)
+    part = np.zeros(len(data['commands']), np.int8)                # 0 train, 1 val, 2 test
+    for name in np.unique(data['session']):
+        idx = rng.permutation(np.flatnonzero(data['session'] == name))
+        n_val, n_test = int(round(len(idx) * val_fraction)), int(round(len(idx) * test_fraction))
+        part[idx[:n_val]], part[idx[n_val:n_val + n_test]] = 1, 2
+    index = {name: np.flatnonzero(part == k) for k, name in enumerate(('train', 'val', 'test'))}
+    return Split(*(subset(data, index[name]) for name in ('train', 'val', 'test')), index)
+
+
+def subset(data: dict, rows) -> dict:
+    """The dataset of some of its samples."""
+    return {k: (v[rows] if k in PER_SAMPLE else v) for k, v in data.items()}
+
+
+def sample_digests(data: dict) -> list:
+    """A short content digest of each sample (its commands and face): the same sample in another file
+    or order has the same digest."""
+    c = np.ascontiguousarray(data['commands'], np.float32)
+    f = np.ascontiguousarray(data['faces'], np.float32)
+    return [hashlib.sha256(c[i].tobytes() + f[i].tobytes()).hexdigest()[:16] for i in range(len(c))]
 
 
 PER_SAMPLE = ('commands', 'faces', 'session')   # one row per sample; rest_face and robot_lag are the dataset's
@@ -103,7 +140,7 @@ def load(path) -> dict:
     for key in ('commands', 'faces', 'session', 'rest_face'):
         if key not in data:
             raise ValueError(f'{path}: not a babbling dataset (no {key!r})')
-    if data['faces'].shape[1:] != (113, 2) or data['commands'].shape[1:] != (11,):
+    if data['faces'].shape[1:] != (NUM_LANDMARKS, 2) or data['commands'].shape[1:] != (11,):
         raise ValueError(f'{path}: faces must be (n, 113, 2) and commands (n, 11)')
     return data
 
@@ -114,17 +151,21 @@ def main(argv=None) -> int:
     from emo_inverse.simulated_head import SimulatedHead
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--head', default=None, help='head description YAML (default: Emo)')
-    parser.add_argument('--samples', type=int, default=1000, help='per session (upper face, lower face)')
+    parser.add_argument('--samples', type=int, default=1000, help='per session (upper face, lower face, whole face)')
+    parser.add_argument('--sessions', default=','.join(SESSIONS), help='which sessions, comma-separated')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--lag-steps', type=int, default=60,
                         help="step responses of the simulated chain to measure the head's lag on (0 = skip)")
     parser.add_argument('--out', type=pathlib.Path, required=True)
     args = parser.parse_args(argv)
     head = load_head(args.head)
-    data = babble_offline(head, SimulatedHead(head, seed=args.seed), args.samples, args.seed, args.lag_steps)
+    sessions = tuple(s for s in args.sessions.split(',') if s)
+    if not sessions or set(sessions) - set(SESSIONS):
+        parser.error(f'--sessions: from {SESSIONS}')
+    data = babble_offline(head, SimulatedHead(head, seed=args.seed), args.samples, args.seed, args.lag_steps, sessions)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save(args.out, data)
-    print(f"wrote {len(data['commands'])} babbling samples ({args.samples} upper + {args.samples} lower) to {args.out}")
+    print(f"wrote {len(data['commands'])} babbling samples ({args.samples} per session: {', '.join(sessions)}) to {args.out}")
     lag = data.get('robot_lag')
     if lag:
         print(f"measured lag {lag['lag_s']:.3f} s (t50 {lag['t50_s']} s, t90 {lag['t90_s']} s, "

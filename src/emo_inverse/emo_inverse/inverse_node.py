@@ -14,7 +14,7 @@ The rest face is the median of the person's calm faces (RestFaceEstimator): it
 settles on the calm face once calm faces come, starts anew after no face for
 `rest_face_forget_s`, and on `~/reset_rest_face` (std_srvs/Trigger). No message
 can stop the node (issue 13): a face that is malformed or no plausible face
-(emo_perception.message_checks) is never learned nor commanded, a face to
+(emo_common.messages) is never learned nor commanded, a face to
 command whose stamp is negative or out of range, or not after the newest one
 commanded (stale), is skipped; each is counted in /diagnostics and logged
 (throttled). An unset (zero) stamp is accepted: the node needs no time from it.
@@ -36,7 +36,7 @@ from emo_inverse import babbling, default_path
 from emo_inverse.model import FastInverse, load_checkpoint
 from emo_inverse.normalization import Normalizer, RestFaceEstimator
 from emo_common.diagnostics import TopicFrequency, Updater
-from emo_perception.message_checks import IMPLAUSIBLE, MALFORMED, Rejections, StampOrder, check_face, stamp_problem
+from emo_common.messages import IMPLAUSIBLE, MALFORMED, Rejections, StampOrder, check_face, stamp_problem
 
 # The rate its output should have (/diagnostics warns outside it): a 30 fps camera, with room both ways.
 RATE_HZ = (10.0, 120.0)

@@ -17,7 +17,7 @@ from typing import Optional
 
 import numpy as np
 
-from emo_perception.message_checks import check_face
+from emo_common.messages import check_face
 
 
 @dataclass
@@ -57,7 +57,7 @@ class RestFaceEstimator:
     followed, and someone who starts while smiling is measured against their calm face as soon as calm
     faces outnumber the smile in the window (a held expression that outlasts the calm faces in the
     window is taken for the rest face, the limit of this rule). A face that is no plausible face-frame
-    face (emo_perception.message_checks: wrong size, non-finite, far outside the frame) is rejected and
+    face (emo_common.messages: wrong size, non-finite, far outside the frame) is rejected and
     counted in `rejected`, never learned. No face for `forget_s` (a new person, perhaps) or time running
     backwards (a clock reset) starts anew, counted in `resets`. Without t, each face is one sample.
     """

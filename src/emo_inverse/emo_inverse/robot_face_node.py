@@ -19,6 +19,7 @@ from rclpy.node import Node
 from sensor_msgs.msg import JointState
 from visualization_msgs.msg import MarkerArray
 
+from emo_common.messages import face_values
 from emo_common.node import spin_node
 from emo_inverse.simulated_head import SimulatedHead, SkinLag
 
@@ -70,7 +71,12 @@ class RobotFaceNode(Node):
         face = self.twin.face(self.skin.update(t, positions))
         out = FaceLandmarks(header=msg.header, face_detected=True, detection_confidence=1.0)
         out.header.frame_id = self.frame_id
-        out.face_xy = face.ravel().tolist()
+        try:
+            out.face_xy = face_values(face)
+        except ValueError as err:      # e.g. every servo position impossible: no face to show
+            self.rejected += 1
+            self.get_logger().warning(f'no robot face from these positions ({err})', throttle_duration_sec=5.0)
+            return
         self.pub.publish(out)
         if self.marker_pub.get_subscription_count():
             from emo_perception.visualization import face_markers

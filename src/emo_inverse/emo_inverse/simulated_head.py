@@ -10,8 +10,14 @@ linear map, since soft skin is not:
 - each facial servo moves a patch of skin (Gaussian falloff around the landmarks
   its linkage pulls), with saturation toward the ends of its travel (tanh);
 - neighbouring actuators couple: an open jaw drags the mouth corners down and
-  damps their raise, stretched corners flatten the lips, closing upper lids pull
-  the lower ones;
+  damps their raise, stretched corners flatten the lips;
+- the upper and lower face couple through the skin (`COUPLING`, magnitudes in
+  face units at full travel): raised mouth corners lift the lower lids and the
+  cheeks (as a person's smile does, AU12 with AU6), an open jaw narrows the
+  eyes (the upper lids follow the skin pulled down), raised brows open the
+  upper lids (AU1+2 with AU5), closing upper lids pull the lower ones up. So a
+  face made of the upper half of one babbled face and the lower half of
+  another is not exactly a face the head makes: augmentation is tested;
 - the left side responds a few percent differently from the right (assembly);
 - measurement noise (landmark jitter, seeded).
 In time, the skin lags its linkages (`SkinLag`, the head's dynamics.skin).
@@ -91,6 +97,17 @@ class SkinLag:
 
 class SimulatedHead:
     NOISE = 0.002  # landmark jitter SD, face units
+    # Cross-region coupling, face units at full travel (the unit is the outer-eye-corner distance, so
+    # 0.02 is about 1.3 mm on a face 65 mm between eye corners). Set, not measured on a head: sized
+    # against the motion each region makes on its own servos here (lower lid 0.035, upper lid 0.07),
+    # a sixth to two thirds of it, so that it matters to the self-model without dominating a region.
+    COUPLING = {
+        'corner_raise_lifts_lower_lids': 0.025,   # a smile pushes the cheek and lower lid up
+        'corner_raise_lifts_cheeks': 0.03,        # the face contour beside the mouth, above the corners
+        'jaw_open_lowers_upper_lids': 0.012,      # the opened jaw pulls the skin under the eyes down
+        'brow_raise_opens_upper_lids': 0.015,     # raised brows lift the upper lids' skin
+        'upper_lid_close_lifts_lower_lids': 0.25,  # share of the upper lid's closing the lower one follows
+    }
 
     def __init__(self, head, seed: int = 0, noise: float = None):
         self.head = head
@@ -144,6 +161,10 @@ class SimulatedHead:
         self.fields['jaw'] = (jaw_w, np.tile(np.array([0.0, 0.32]), (113, 1)))
         self.side = side
         self.corner_rows = {s: np.flatnonzero(_patch(face, lips, corner[s], 0.18) > 0.3) for s in ('r', 'l')}
+        self.lid_rows = {'upper': lid_up, 'lower': lid_lo}
+        # Cheeks: the face contour (jaw group) between the eyes' and the mouth's height.
+        contour = rows['jaw21']
+        self.cheek_rows = contour[face[contour, 1] < mouth_y]
 
     def travel(self, positions: np.ndarray) -> np.ndarray:
         """Each servo's signed share of its travel from calm, in the command sense (-1..1)."""
@@ -173,8 +194,9 @@ class SimulatedHead:
         for s in ('r', 'l'):
             rows = self.corner_rows[s]
             d[rows, 1] += 0.03 * jaw                                 # and drags them down
-            gain = self.gain[s]
-            d[self.side == s] *= gain
+        d += self._coupling(sat, jaw)
+        for s in ('r', 'l'):
+            d[self.side == s] *= self.gain[s]
         stretch = 0.0
         for s in ('r', 'l'):
             if f'corner_a_{s}' in idx:
@@ -185,6 +207,25 @@ class SimulatedHead:
         if noise and self.noise > 0:
             face = face + self.rng.normal(0, self.noise, face.shape)
         return face.astype(np.float32)
+
+    def _coupling(self, sat: np.ndarray, jaw: float) -> np.ndarray:
+        """The upper and lower face pulling on each other (COUPLING), per side; y grows downwards."""
+        c, idx = self.COUPLING, self.head.index
+        at = lambda name: sat[idx[name]] if name in idx else 0.0  # noqa: E731
+        d = np.zeros_like(self.rest)
+        up, lo = self.lid_rows['upper'], self.lid_rows['lower']
+        for s in ('r', 'l'):
+            on = self.side == s
+            lo_s, up_s, cheek_s = lo[on[lo]], up[on[up]], self.cheek_rows[on[self.cheek_rows]]
+            smile = max((at(f'corner_a_{s}') + at(f'corner_b_{s}')) / 2, 0.0) * (1.0 - 0.4 * jaw)
+            d[lo_s, 1] -= c['corner_raise_lifts_lower_lids'] * smile
+            d[cheek_s, 1] -= c['corner_raise_lifts_cheeks'] * smile
+            d[up_s, 1] += c['jaw_open_lowers_upper_lids'] * jaw
+            brow = max((at(f'brow_inner_{s}') + at(f'brow_outer_{s}')) / 2, 0.0)
+            d[up_s, 1] -= c['brow_raise_opens_upper_lids'] * brow
+            closing = max(-at(f'lid_upper_{s}'), 0.0) * 0.07          # how far the upper lid came down
+            d[lo_s, 1] -= c['upper_lid_close_lifts_lower_lids'] * closing
+        return d
 
     def face_of_commands(self, commands: np.ndarray, noise: bool = True) -> np.ndarray:
         """The settled face for 11 commands (servos at their mapped goals, calm gaze)."""

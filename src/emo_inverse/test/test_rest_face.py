@@ -9,7 +9,7 @@ from emo_inverse import babbling
 from emo_inverse import default_path
 from emo_inverse.normalization import Normalizer, RestFaceEstimator
 from emo_inverse.simulated_head import robot_face_model
-from emo_perception.message_checks import FACE_FRAME_LIMIT, plausible_face
+from emo_common.messages import FACE_FRAME_LIMIT, plausible_face
 
 FPS = 30.0
 CALM = robot_face_model()[0].astype(np.float32)         # a face in the face frame

@@ -149,8 +149,8 @@ def test_offline_babbling_measures_the_lag_and_the_dataset_keeps_it(small):
     with np.load(path, allow_pickle=False) as f:                     # stored as JSON: no pickle needed
         assert f['robot_lag'].dtype.kind == 'U' and f['robot_lag'].shape == ()
     assert np.array_equal(loaded['faces'], data['faces'])
-    train_set, val_set = babbling.split(loaded)                       # the lag is the dataset's, not a sample's
-    assert train_set['robot_lag'] == loaded['robot_lag'] and len(val_set['faces']) == 12
+    parts = babbling.split(loaded)                                    # the lag is the dataset's, not a sample's
+    assert parts.train['robot_lag'] == loaded['robot_lag'] == parts.test['robot_lag']
 
 
 def test_a_dataset_without_a_lag_loads_as_before(tmp_path):
@@ -177,13 +177,13 @@ def test_the_babbling_command_line_writes_the_lag(tmp_path):
 def test_a_retrained_self_model_carries_its_heads_lag(small, tmp_path):
     _, path = small
     out = tmp_path / 'inverse.pt'
-    assert train.main(['--data', str(path), '--out', str(out), '--epochs', '1', '--hidden', '16']) == 0
+    assert train.main(['--data', str(path), '--out', str(out), '--epochs', '1', '--widths', '16']) == 0
     assert robot_lag.read_lag(out) == babbling.load(path)['robot_lag']
     data = babbling.load(path)
     del data['robot_lag']
     babbling.save(tmp_path / 'no_lag.npz', data)
     assert train.main(['--data', str(tmp_path / 'no_lag.npz'), '--out', str(out), '--epochs', '1',
-                       '--hidden', '16']) == 0
+                       '--widths', '16']) == 0
     assert robot_lag.read_lag(out) is None
 
 

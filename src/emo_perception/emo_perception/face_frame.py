@@ -25,8 +25,9 @@ from importlib import resources
 
 import numpy as np
 
+from emo_common.layout import NUM_LANDMARKS, vertex_ids as landmark_ids  # noqa: F401  (the 113 points, model order)
+
 MESH_SIZE = 468
-NUM_LANDMARKS = 113
 # Outer eye corners, whose reference distance is the face-frame unit.
 EYE_OUTER_RIGHT, EYE_OUTER_LEFT = 33, 263
 # Vertices that an expression barely moves: forehead, temples, nose bridge and
@@ -37,14 +38,6 @@ RIGID_IDS = (10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1, 109, 338, 67, 297, 103, 3
 
 def _load_json(name: str) -> dict:
     return json.loads(resources.files('emo_perception').joinpath('data', name).read_text())
-
-
-@lru_cache(maxsize=None)
-def landmark_ids() -> np.ndarray:
-    """The paper's 113 MediaPipe vertex ids in model input order (52 upper, then 61 lower face)."""
-    ids = np.array(_load_json('emo_landmarks_113.json')['model_input_order'], dtype=np.int64)
-    assert ids.shape == (NUM_LANDMARKS,)
-    return ids
 
 
 @lru_cache(maxsize=None)

@@ -1,4 +1,5 @@
 """Building emo_msgs/FaceLandmarks from the landmark sets (no rclpy needed)."""
+from emo_common.messages import face_values
 from emo_msgs.msg import FaceLandmarks
 
 from emo_perception.face_frame import FaceLandmarkSets, fit_confidence
@@ -10,6 +11,6 @@ def face_landmarks_msg(header, width: int, height: int, sets: FaceLandmarkSets =
     if sets is not None:
         msg.face_detected = True
         msg.detection_confidence = fit_confidence(sets.fit_rms)
-        msg.image_xy = sets.image_xy.ravel().tolist()
-        msg.face_xy = sets.face_xy.ravel().tolist()
+        msg.image_xy = face_values(sets.image_xy)
+        msg.face_xy = face_values(sets.face_xy)
     return msg

@@ -37,8 +37,8 @@ def test_the_subset_is_the_papers_113_in_model_order():
 
 
 def test_landmarks_land_on_the_right_features(astronaut_sets):
-    from emo_perception.face_frame import _load_json
-    groups = _load_json('emo_landmarks_113.json')['groups']
+    from emo_common.layout import group_vertices
+    groups = group_vertices()
     for xy in (astronaut_sets.image_xy, astronaut_sets.face_xy):
         mean = {name: xy[rows(ids)].mean(axis=0) for name, ids in groups.items()}
         # y grows downwards: brows above eyes above lips; the chin (152) is the lowest point.
@@ -122,3 +122,9 @@ def test_the_largest_of_two_faces_comes_first(astronaut_rgb):
         meshes = tracker.process(canvas)
     assert len(meshes) == 2
     assert meshes[0][:, 0].mean() > 0.5 > meshes[1][:, 0].mean()  # the larger face is followed
+
+
+def test_the_shared_layouts_neutral_face_is_the_reference_face_in_this_frame():
+    """emo_common's neutral face (what the generator and the tests start from) is this frame's reference face."""
+    from emo_common.layout import landmark_layout
+    assert np.allclose(landmark_layout().neutral, reference_face()[landmark_ids(), :2], atol=1e-9)

@@ -57,8 +57,8 @@ def git_commit() -> str:
 def detector_firings(corpus, params, people=None) -> dict:
     """{source_id: [(frame, None)]} where a bare detector fires, fed like the Anticipator's (same pre-roll)."""
     from emo_prediction.detector import OnsetDetector
-    from emo_prediction.face import face_model
-    ids = face_model()[1]
+    from emo_common.layout import landmark_layout
+    ids = landmark_layout()[1]
     out = {}
     for seq in corpus.of(people or corpus.people):
         det = OnsetDetector(params, 30.0, ids)
@@ -140,31 +140,65 @@ class FoldModels:
         return forecaster
 
 
+class FoldSetup:
+    """What every leave-person-out figure on real faces shares: the folds of people, the models of each
+    fold (retrained without its test people), each person's detector setting (chosen on the others),
+    and the Anticipator as the predictor node runs it for a held-out person."""
+
+    def __init__(self, corpus, model_path=None, forecast_grid=None, outer_folds: int = 4, quick: bool = False,
+                 seed: int = 0, adapt: bool = True, say=print):
+        from emo_prediction.corpus import leave_person_out
+        from emo_prediction.detector import CANDIDATE_PARAMS
+        from emo_common.layout import landmark_layout
+        from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint, load_forecaster
+        from emo_prediction.train_forecast import DEFAULT_GRID, ForecastData, generated_sequences
+        self.corpus, self.quick, self.adapt, self.say = corpus, quick, adapt, say
+        self.ids = landmark_layout()[1]
+        self.model_path = pathlib.Path(model_path or default_model_path())
+        model, self.meta = load_checkpoint(self.model_path)
+        _, f_meta = load_forecaster(self.model_path)
+        self.f_meta = f_meta or {}
+        self.lead = float(self.meta.get('median_lead_s', 0.8))
+        self.grid = forecast_grid or DEFAULT_GRID
+        self.generated_s = float(f_meta.get('generated_seconds', 600.0)) if f_meta else 600.0
+        generated = ForecastData.from_sequences(generated_sequences(self.generated_s, seed)) \
+            if self.generated_s > 0 else None
+        self.folds = list(leave_person_out(corpus.people, outer_folds, seed))
+        self.models = FoldModels(corpus, self.meta, self.f_meta, FastPredictor.from_model(model), generated,
+                                 self.grid, quick, say)
+        say('detector: nested choice among the candidate settings ...', flush=True)
+        self.candidates = CANDIDATE_PARAMS
+        self.det = choose_detector(corpus, CANDIDATE_PARAMS)
+        self._adapting = {}
+
+    def anticipator(self, train_people, firings: dict) -> AnticipatorSystem:
+        """As the node runs it by default: the forecaster adapting online to the person (one adaptation
+        per person and horizon, carried from each of their sources to the next, from a cold start)."""
+        from emo_prediction.anticipator import ANTICIPATE, Anticipator
+        from emo_prediction.forecast_model import OnlineAdaptation
+        target_model, forecaster = self.models(train_people)
+
+        def make(h, person):
+            key = (person, h)
+            if key not in self._adapting:
+                self._adapting[key] = OnlineAdaptation(forecaster, horizon_s=h) if self.adapt else forecaster
+            self._adapting[key].reset()
+            params = self.candidates[self.det['per_person'][person]]
+            return Anticipator(target_model, ANTICIPATE, self.lead, 30.0, params, self.ids, robot_lag_s=h,
+                               forecaster=self._adapting[key])
+        return AnticipatorSystem(make, firings)
+
+
 def anticipation_report(corpus, model_path=None, horizons=HORIZONS, forecast_grid=None, outer_folds: int = 4,
                         quick: bool = False, seed: int = 0, adapt: bool = True, progress: bool = True) -> dict:
-    from emo_prediction.anticipator import Anticipator
-    from emo_prediction.corpus import leave_person_out
-    from emo_prediction.detector import CANDIDATE_PARAMS
-    from emo_prediction.face import face_model
     from emo_prediction.forecast import ConstantVelocity, CopyCurrent
-    from emo_prediction.forecast_model import OnlineAdaptation
-    from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint, load_forecaster
-    from emo_prediction.train_forecast import DEFAULT_GRID, ForecastData, generated_sequences
     t_start = time.time()
     say = print if progress else (lambda *a, **k: None)
-    ids = face_model()[1]
-    model_path = pathlib.Path(model_path or default_model_path())
-    model, meta = load_checkpoint(model_path)
-    _, f_meta = load_forecaster(model_path)
-    lead = float(meta.get('median_lead_s', 0.8))
-    grid = forecast_grid or DEFAULT_GRID
-    generated_s = float(f_meta.get('generated_seconds', 600.0)) if f_meta else 600.0
-    generated = ForecastData.from_sequences(generated_sequences(generated_s, seed)) if generated_s > 0 else None
-    folds = list(leave_person_out(corpus.people, outer_folds, seed))
-    models = FoldModels(corpus, meta, f_meta or {}, FastPredictor.from_model(model), generated, grid, quick, say)
-
-    say('detector: nested choice among the candidate settings ...', flush=True)
-    det = choose_detector(corpus, CANDIDATE_PARAMS)
+    setup = FoldSetup(corpus, model_path, forecast_grid, outer_folds, quick, seed, adapt, say)
+    model_path, meta, f_meta, grid, generated_s = (setup.model_path, setup.meta, setup.f_meta, setup.grid,
+                                                   setup.generated_s)
+    folds, models, det = setup.folds, setup.models, setup.det
+    from emo_prediction.detector import CANDIDATE_PARAMS
 
     say("(a) the paper's windows ...", flush=True)
     windows = window_report(corpus, lambda train_people: models(train_people)[0],
@@ -172,22 +206,8 @@ def anticipation_report(corpus, model_path=None, horizons=HORIZONS, forecast_gri
 
     firings = {}
 
-    adapting = {}
-
     def anticipator(train_people):
-        """As the node runs it by default: the forecaster adapting online to the person (one adaptation
-        per person and horizon, carried from each of their sources to the next, from a cold start)."""
-        target_model, forecaster = models(train_people)
-
-        def make(h, person):
-            key = (person, h)
-            if key not in adapting:
-                adapting[key] = OnlineAdaptation(forecaster, horizon_s=h) if adapt else forecaster
-            adapting[key].reset()
-            params = CANDIDATE_PARAMS[det['per_person'][person]]
-            return Anticipator(target_model, 'anticipate', lead, 30.0, params, ids, robot_lag_s=h,
-                               forecaster=adapting[key])
-        return AnticipatorSystem(make, firings)
+        return setup.anticipator(train_people, firings)
 
     systems = {'copy_current': lambda tr: ForecastSystem(CopyCurrent()),
                'constant_velocity': lambda tr: ForecastSystem(ConstantVelocity()),
@@ -265,7 +285,7 @@ def adaptation_report(corpus, folds, models, h: float = 0.2) -> dict:
     same forecaster without adaptation, on the same frames."""
     from emo_prediction.forecast_model import OnlineAdaptation
     from emo_prediction.real_eval import horizon_frames, mae, replay
-    from emo_prediction.stats import ratio_report
+    from emo_common.stats import ratio_report
     adapt_err, fixed_err, copy_err, frames = {}, {}, {}, {}
     for train_people, test_people in folds:
         base = models(train_people)[1]

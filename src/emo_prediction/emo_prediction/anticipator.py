@@ -27,11 +27,14 @@ from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
+from emo_msgs.msg import AnticipatedFace
 
 from emo_prediction.dataset import INFERENCE_PICK
 from emo_prediction.detector import DetectorParams, OnsetDetector
 
-MODES = ('anticipate', 'mimic')
+# The predictor's modes, as AnticipatedFace.mode names them.
+ANTICIPATE, MIMIC = AnticipatedFace.MODE_ANTICIPATE, AnticipatedFace.MODE_MIMIC
+MODES = (ANTICIPATE, MIMIC)
 ONSET_FACES = ('paced', 'forecast')   # what is shown during an onset: paced towards the target, or the forecast
 
 
@@ -47,7 +50,7 @@ class Anticipation:
 
 
 class Anticipator:
-    def __init__(self, predictor=None, mode: str = 'anticipate', lead_s: float = 0.8, fps: float = 30.0,
+    def __init__(self, predictor=None, mode: str = ANTICIPATE, lead_s: float = 0.8, fps: float = 30.0,
                  params: DetectorParams = None, vertex_ids=None, robot_lag_s: float = 0.0, forecaster=None,
                  onset_face: str = 'paced', hold_expressions: bool = True):
         if mode not in MODES:
@@ -56,12 +59,12 @@ class Anticipator:
             raise ValueError(f'onset_face must be one of {ONSET_FACES}, got {onset_face!r}')
         self.onset_face = onset_face
         self.hold_expressions = hold_expressions
-        if mode == 'anticipate' and predictor is None:
+        if mode == ANTICIPATE and predictor is None:
             raise ValueError('anticipate mode needs a predictive model')
         self.predictor, self.mode, self.lead_s = predictor, mode, lead_s
         self.detector = OnsetDetector(params, fps, vertex_ids)
         self.robot_lag_s = max(0.0, robot_lag_s)
-        self.forecaster = forecaster if mode == 'anticipate' else None
+        self.forecaster = forecaster if mode == ANTICIPATE else None
         self.history = deque(maxlen=9)
         self.times = deque(maxlen=9)
         self._last: Optional[Anticipation] = None
@@ -90,7 +93,7 @@ class Anticipator:
             self.times.clear()
         self.history.append(face_xy)
         self.times.append(t)
-        if self.mode == 'mimic':
+        if self.mode == MIMIC:
             return Anticipation(face_xy, 'follow', t, t, 0.0, confidence)
         event = self.detector.update(t, face_xy)
         follow = Anticipation(self._forecast(t, face_xy), 'follow', t, t, 0.0, confidence)

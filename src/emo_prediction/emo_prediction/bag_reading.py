@@ -31,6 +31,11 @@ import warnings
 import zlib
 
 import numpy as np
+from emo_msgs.msg import Topics
+
+from emo_common.layout import FACE_SIZE, NUM_LANDMARKS
+
+FACE_LANDMARKS_TOPIC = '/' + Topics.FACE_LANDMARKS      # where a graph in the root namespace records them
 
 
 class BagError(ValueError):
@@ -122,17 +127,17 @@ def read_messages(path, topic: str, skip_corrupt: bool = False, report: BagRepor
         raise BagError(f'cannot read recording {path}: {err}') from err
 
 
-def read_face_landmarks(path, topic: str = '/emo/face/landmarks', skip_corrupt: bool = False,
+def read_face_landmarks(path, topic: str = FACE_LANDMARKS_TOPIC, skip_corrupt: bool = False,
                         report: BagReport = None):
     """(capture stamps in s (n,), face_xy (n, 113, 2) with NaN where no face) of a recording."""
     stamps, faces = [], []
     for _, msg in read_messages(path, topic, skip_corrupt, report):
         stamps.append(msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9)
         face = np.asarray(msg.face_xy, np.float32)
-        faces.append(face.reshape(113, 2) if msg.face_detected and face.size == 226
-                     else np.full((113, 2), np.nan, np.float32))
+        faces.append(face.reshape(NUM_LANDMARKS, 2) if msg.face_detected and face.size == FACE_SIZE
+                     else np.full((NUM_LANDMARKS, 2), np.nan, np.float32))
     if not stamps:
-        return np.zeros(0), np.zeros((0, 113, 2), np.float32)
+        return np.zeros(0), np.zeros((0, NUM_LANDMARKS, 2), np.float32)
     order = np.argsort(stamps)
     return np.array(stamps)[order], np.array(faces)[order]
 

@@ -29,7 +29,9 @@ import pathlib
 import re
 
 import numpy as np
+from emo_msgs.msg import Topics
 
+from emo_prediction.bag_reading import FACE_LANDMARKS_TOPIC
 from emo_prediction.dataset import build_from_clips, synthetic_clips
 
 VIDEO_SUFFIXES = ('.avi', '.mp4', '.mov', '.mkv', '.wmv', '.flv', '.webm', '.mpg')
@@ -66,10 +68,10 @@ def video_face_xy(path: pathlib.Path):
     return np.array(faces, np.float32).reshape(-1, 113, 2), fps
 
 
-IMAGE_TOPIC = '/emo/eye_left/image_raw/compressed'
+IMAGE_TOPIC = '/' + Topics.EYE_LEFT_IMAGE_COMPRESSED
 
 
-def bag_face_xy(path: pathlib.Path, topic: str = '/emo/face/landmarks', skip_corrupt: bool = False):
+def bag_face_xy(path: pathlib.Path, topic: str = FACE_LANDMARKS_TOPIC, skip_corrupt: bool = False):
     """(face_xy, fps) of the FaceLandmarks in a rosbag2 recording (time order; NaN without a face); a
     bag with the eye camera's JPEGs (record_images) and no landmarks: the face mesh of its frames.
 
@@ -144,8 +146,8 @@ def array_face_xy(path: pathlib.Path):
 def cut_onsets(face_xy: np.ndarray, fps: float):
     """Clips around each onset the online detector finds in a long recording."""
     from emo_prediction.detector import run_detector
-    from emo_prediction.face import face_model
-    _, ids, _ = face_model()
+    from emo_common.layout import landmark_layout
+    _, ids, _ = landmark_layout()
     for frame, _ in run_detector(face_xy, fps, None, ids):
         a, b = max(0, frame - int(CLIP_BEFORE_S * fps)), min(len(face_xy), frame + int(CLIP_AFTER_S * fps))
         yield a, face_xy[a:b]

@@ -45,7 +45,7 @@ from typing import Optional
 import numpy as np
 from scipy.signal import savgol_coeffs
 
-from emo_perception.message_checks import check_face
+from emo_common.messages import check_face
 
 # Rows of the 113-point model order that are eyelid points (weight reduced: blinks).
 EYELID_VERTICES = (246, 161, 160, 159, 158, 157, 173, 466, 388, 387, 386, 385, 384, 398,
@@ -185,8 +185,8 @@ class OnsetDetector:
         # Each region: (rows, whether the mouth moves it: what speech moves).
         self.regions = []
         if vertex_ids is not None and self.p.regional:
-            from emo_prediction.face import face_model
-            _, ids_, rows = face_model()
+            from emo_common.layout import landmark_layout
+            _, ids_, rows = landmark_layout()
             if list(ids_) == list(vertex_ids):
                 brows = np.concatenate([rows['right_brow10'], rows['left_brow10']])
                 self.regions = [(brows, False), (rows['lips40'], True), (np.arange(113), True)]
@@ -200,8 +200,8 @@ class OnsetDetector:
         # midline slides sideways): the displacement's antisymmetric part counts `asymmetry_weight`.
         self.mirror = None
         if vertex_ids is not None and self.p.asymmetry_weight != 1.0:
-            from emo_prediction.face import face_model
-            neutral, ids_, _ = face_model()
+            from emo_common.layout import landmark_layout
+            neutral, ids_, _ = landmark_layout()
             if list(ids_) == list(vertex_ids):
                 gap = np.linalg.norm(neutral[:, None] - (neutral * [-1.0, 1.0])[None], axis=2)
                 mirror = gap.argmin(axis=1)

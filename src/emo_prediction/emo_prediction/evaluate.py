@@ -29,7 +29,7 @@ from scipy import stats
 from emo_prediction.dataset import WindowDataset, build_from_clips, synthetic_clips
 from emo_prediction.detector import DetectorParams, run_detector
 from emo_prediction.model import FastPredictor, load_checkpoint
-from emo_prediction.stats import summary
+from emo_common.stats import summary
 
 
 def sample_errors(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -72,8 +72,9 @@ def detector_report(n_clips: int = 300, n_people: int = 30, calm_minutes: int = 
                     params: DetectorParams = None, first_person: int = 1000) -> dict:
     """Lead times of the online detector on generated labeled clips, and false triggers on calm faces."""
     from emo_prediction.expression_analysis import analyze_expression
-    from emo_prediction.synthetic import ExpressionGenerator, face_model
-    _, ids, _ = face_model()
+    from emo_common.layout import landmark_layout
+    from emo_prediction.synthetic import ExpressionGenerator
+    _, ids, _ = landmark_layout()
     gen = ExpressionGenerator(seed)
     fps = gen.fps
     leads, vs_peak, fired_before, early = [], [], 0, 0

@@ -46,8 +46,8 @@ HORIZON_FRAMES = tuple(range(1, 16))     # 33 ms .. 0.5 s
 
 def region_rows() -> list:
     """The face regions (row indices of the 113 points): jaw, lips, inner lips, eyes, brows."""
-    from emo_prediction.face import face_model
-    return list(face_model()[2].values())
+    from emo_common.layout import landmark_layout
+    return list(landmark_layout()[2].values())
 
 
 def region_columns(regions) -> list:

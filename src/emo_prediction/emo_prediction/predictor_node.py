@@ -19,7 +19,7 @@ capture stamp (latency tracing).
 
 No message can stop it (issue 13): a frame whose stamp is negative, unset or
 out of range, whose face is malformed (size, non-finite) or no plausible face
-(emo_perception.message_checks), or whose stamp is not after the newest frame
+(emo_common.messages), or whose stamp is not after the newest frame
 seen (stale) is skipped, counted in /diagnostics and logged (throttled);
 nothing of it reaches the detector or the forecaster. Stale stamps for
 `restart_after_frames` frames in a row are a new stream (a replay started
@@ -45,11 +45,12 @@ from visualization_msgs.msg import MarkerArray
 from emo_common.node import spin_node
 from emo_common.params import Param, declare, watch
 from emo_common.diagnostics import TopicFrequency, Updater
-from emo_perception.message_checks import IMPLAUSIBLE, MALFORMED, Rejections, StampOrder, check_face, stamp_problem
-from emo_prediction.anticipator import MODES, ONSET_FACES, Anticipator
+from emo_common.messages import (IMPLAUSIBLE, MALFORMED, Rejections, StampOrder, check_face, face_values,
+                                 stamp_problem)
+from emo_prediction.anticipator import ANTICIPATE, MIMIC, MODES, ONSET_FACES, Anticipator
 from emo_prediction.detector import DetectorParams
 from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint, load_forecaster
-from emo_prediction.face import face_model
+from emo_common.layout import landmark_layout
 from emo_prediction.forecast_model import OnlineAdaptation
 
 # The rate its output should have (/diagnostics warns outside it): a 30 fps camera, with room both ways.
@@ -64,7 +65,7 @@ _D = DetectorParams()
 # Changed at run time (`ros2 param set`, rqt_reconfigure): the detector's thresholds, from the next frame.
 DETECTOR_LIVE = ('activation_min', 'noise_factor', 'velocity_min', 'confirm_frames', 'refractory_s', 'max_gap_s')
 PARAMS = [
-    Param('mode', 'anticipate', "'anticipate' (coexpression) or 'mimic' (baseline)", choices=MODES),
+    Param('mode', ANTICIPATE, f"'{ANTICIPATE}' (coexpression) or '{MIMIC}' (baseline)", choices=MODES),
     Param('model_path', '', 'predictive model checkpoint; empty = the shipped default'),
     Param('lead_time_s', 0.0, "expected peak-activation-to-target time; 0 = the model's measured median",
           low=0.0, high=5.0),
@@ -103,7 +104,7 @@ class PredictorNode(Node):
         self.ages = deque(maxlen=90)
         self.robot_lag_s = p['robot_lag_s']
         predictor, forecaster, lead = None, None, p['lead_time_s']
-        if p['mode'] == 'anticipate':
+        if p['mode'] == ANTICIPATE:
             path = p['model_path'] or default_model_path()
             model, meta = load_checkpoint(path)
             predictor = FastPredictor.from_model(model)
@@ -119,7 +120,7 @@ class PredictorNode(Node):
                                    f'{type(forecaster).__name__}')
         self.detector_params = DetectorParams(**{k: p[k] for k in DETECTOR_LIVE})
         self.onset_face = p['onset_face']
-        _, ids, _ = face_model()
+        _, ids, _ = landmark_layout()
 
         def new_anticipator() -> Anticipator:
             return Anticipator(predictor, p['mode'], lead or 0.0, p['fps'], self.detector_params, ids,
@@ -262,9 +263,9 @@ class PredictorNode(Node):
         reply.peak_activation_stamp = Time(seconds=out.peak_activation_time).to_msg() \
             if out.kind == 'anticipate' else msg.header.stamp
         reply.lead_time = Duration(sec=int(remaining), nanosec=int((remaining % 1.0) * 1e9))
-        reply.face_xy = out.face_xy.ravel().tolist()
+        reply.face_xy = face_values(out.face_xy)      # ValueError on a broken face: counted, not published
         if out.target_xy is not None:
-            reply.target_xy = out.target_xy.ravel().tolist()
+            reply.target_xy = face_values(out.target_xy)
         self.pub.publish(reply)
         self.rate.tick()
         self.intensity_pub.publish(Float32(data=float(self.anticipator.detector.activation)))

@@ -20,7 +20,7 @@ person and the paired test of the people's mean errors.
 import numpy as np
 
 from emo_prediction.corpus import check_disjoint
-from emo_prediction.stats import ratio_report
+from emo_common.stats import ratio_report
 
 HORIZONS = (0.1, 0.2, 0.3, 0.5)
 SUBSETS = ('all', 'moving', 'onset_rise')
@@ -199,7 +199,7 @@ def onset_report(corpus, firings: dict, early_frames: int = 3, after_s: float = 
     """From where a system fired on each source: hits on the labelled onsets (a firing from
     `early_frames` before the rise to the target), lead before the target, target-face error at the
     first firing against the baselines, and false alarms per minute of each kind of footage."""
-    from emo_prediction.stats import paired, summary
+    from emo_common.stats import paired, summary
     rows, alarms, minutes = [], {}, {}
     for seq in corpus.sequences:
         if seq.source_id not in firings:
@@ -266,7 +266,7 @@ def window_report(corpus, make_predictor, folds=None) -> dict:
     (folds: (train people, test people) pairs; default one person per fold)."""
     from emo_prediction.corpus import leave_person_out
     from emo_prediction.dataset import HALF, INFERENCE_PICK
-    from emo_prediction.stats import paired, summary
+    from emo_common.stats import paired, summary
     rows = []
     todo = [(tr, p) for tr, te in (folds or leave_person_out(corpus.people)) for p in te]
     for train_people, person in todo:

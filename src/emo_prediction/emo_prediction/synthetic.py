@@ -37,7 +37,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from emo_prediction.face import face_model  # noqa: F401  (re-exported: tests and tools use it from here)
+from emo_common.layout import landmark_layout
 
 EXPRESSIONS = ('smile', 'jaw_drop', 'surprise', 'brow_raise', 'frown', 'eye_squeeze', 'sad')
 # Share of clips whose expression is a random smooth displacement field instead of
@@ -87,7 +87,7 @@ PROFILE_SHARES = (0.6, 0.2, 0.2)
 
 
 def _rows(*vertex_ids):
-    _, ids, _ = face_model()
+    _, ids, _ = landmark_layout()
     return np.array([ids.index(v) for v in vertex_ids])
 
 
@@ -99,7 +99,7 @@ CORNERS = (61, 291, 78, 308)
 
 def expression_field(label: str, face: np.ndarray, amount: float) -> np.ndarray:
     """The (113, 2) displacement of `label` at intensity `amount` on a given face (its apex)."""
-    _, ids, groups = face_model()
+    _, ids, groups = landmark_layout()
     d = np.zeros_like(face)
     x, y = face[:, 0], face[:, 1]
     brows = np.concatenate([groups['right_brow10'], groups['left_brow10']])
@@ -170,7 +170,7 @@ def region_weights() -> np.ndarray:
     Lip points blend from the mouth corners inwards, so that a corner leading the
     middle of the lips bends the lip line instead of tearing it.
     """
-    face, ids, groups = face_model()
+    face, ids, groups = landmark_layout()
     w = np.zeros((len(REGIONS), len(face)))
 
     def put(region, rows, weight=1.0):
@@ -312,7 +312,7 @@ class ExpressionGenerator:
     def person(self, index: int) -> Person:
         """A deterministic person (same index, same face) whatever was generated before."""
         rng = np.random.default_rng(10_000 + index)
-        base, ids, groups = face_model()
+        base, ids, groups = landmark_layout()
         face = base.copy()
         face[:, 0] *= rng.uniform(0.92, 1.08)
         face[:, 1] *= rng.uniform(0.92, 1.10)
@@ -592,7 +592,7 @@ def _region_frames(motion: Motion, curves: np.ndarray) -> dict:
 
 def _lips_part_field(face: np.ndarray) -> np.ndarray:
     """Lips part without the jaw: the lower lip drops, the upper lip lifts a little."""
-    _, _, groups = face_model()
+    _, _, groups = landmark_layout()
     d = np.zeros_like(face)
     lower = _rows(*LIP_LO)
     d[lower, 1] += 1.0
@@ -602,7 +602,7 @@ def _lips_part_field(face: np.ndarray) -> np.ndarray:
 
 def _mouth_width_field(face: np.ndarray) -> np.ndarray:
     """The mouth widens (> 0: spread vowels) or rounds (< 0): lip points move along x with their reach."""
-    _, ids, groups = face_model()
+    _, ids, groups = landmark_layout()
     lips = groups['lips40']
     corner_r, corner_l = ids.index(61), ids.index(291)
     center_x = (face[corner_r, 0] + face[corner_l, 0]) / 2

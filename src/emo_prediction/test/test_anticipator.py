@@ -3,9 +3,10 @@ import numpy as np
 import pytest
 
 from emo_prediction.anticipator import Anticipator
-from emo_prediction.synthetic import ExpressionGenerator, face_model
+from emo_common.layout import landmark_layout
+from emo_prediction.synthetic import ExpressionGenerator
 
-IDS = face_model()[1]
+IDS = landmark_layout()[1]
 
 
 class TargetOracle:

@@ -3,9 +3,10 @@ import numpy as np
 
 from emo_prediction.detector import GENERATED_FACE_PARAMS, DetectorParams, OnsetDetector, run_detector
 from emo_prediction.evaluate import detector_report
-from emo_prediction.synthetic import ExpressionGenerator, face_model
+from emo_common.layout import landmark_layout
+from emo_prediction.synthetic import ExpressionGenerator
 
-IDS = face_model()[1]
+IDS = landmark_layout()[1]
 
 
 def test_fires_once_per_onset_before_the_target():
@@ -55,7 +56,7 @@ def test_rearms_after_the_face_returns_to_rest():
 
 def test_a_lost_face_resets_it():
     det = OnsetDetector(DetectorParams(max_gap_s=0.5), 30.0, IDS)
-    face = face_model()[0]
+    face = landmark_layout()[0]
     for i in range(20):
         det.update(i / 30, face)
     assert det.rest_face is not None
@@ -130,7 +131,7 @@ def _stream(seconds: float, seed: int, talk_hz: float = 0.0, talk_amount: float 
     from emo_prediction.synthetic import expression_field
     fps = 30.0
     rng = np.random.default_rng(seed)
-    neutral = face_model()[0]
+    neutral = landmark_layout()[0]
     n = int(seconds * fps)
     t = np.arange(n) / fps
     faces = neutral[None] + rng.normal(0, 0.002, (n, 113, 2))

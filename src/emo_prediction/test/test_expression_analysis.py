@@ -3,12 +3,13 @@ import numpy as np
 import pytest
 
 from emo_prediction.expression_analysis import ClipError, analyze_expression, fill_gaps
-from emo_prediction.synthetic import ExpressionGenerator, face_model, minimum_jerk
+from emo_common.layout import landmark_layout
+from emo_prediction.synthetic import ExpressionGenerator, minimum_jerk
 
 
 def ramp_clip(n_rest=20, n_on=24, n_hold=20, amount=0.3, noise=0.0, seed=0):
     """A clean onset: the mouth corners rise with a minimum-jerk profile."""
-    face, ids, _ = face_model()
+    face, ids, _ = landmark_layout()
     field = np.zeros_like(face)
     field[[ids.index(61), ids.index(291)], 1] = -1.0
     field[:, 1] += -0.2 * (np.arange(113) % 3 == 0)

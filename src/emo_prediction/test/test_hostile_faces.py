@@ -4,15 +4,16 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emo_perception.message_checks import FACE_FRAME_LIMIT, plausible_face
+from emo_common.messages import FACE_FRAME_LIMIT, plausible_face
 from emo_prediction.detector import OnsetDetector, run_detector
-from emo_prediction.synthetic import ExpressionGenerator, face_model
+from emo_common.layout import landmark_layout
+from emo_prediction.synthetic import ExpressionGenerator
 
-IDS = face_model()[1]
+IDS = landmark_layout()[1]
 
 
 def test_generated_faces_are_plausible():
-    """The bound (emo_perception.message_checks) leaves room around generated faces: they reach about 1.5."""
+    """The bound (emo_common.messages) leaves room around generated faces: they reach about 1.5."""
     gen = ExpressionGenerator(seed=71)
     for k in range(5):
         clip = gen.continuous_clip(gen.person(7100 + k), 10.0, talking=True, expressions_per_min=20)

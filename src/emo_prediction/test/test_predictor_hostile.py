@@ -10,7 +10,7 @@ from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from emo_msgs.msg import AnticipatedFace, FaceLandmarks, Topics  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 
-from emo_perception.message_checks import FACE_FRAME_LIMIT  # noqa: E402
+from emo_common.messages import FACE_FRAME_LIMIT  # noqa: E402
 from emo_prediction.synthetic import ExpressionGenerator  # noqa: E402
 from emo_common.testing import NodeProcess, spin_until  # noqa: E402
 

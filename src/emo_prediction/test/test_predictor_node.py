@@ -135,7 +135,7 @@ def test_publishes_the_forecast_and_the_target_on_a_replayed_real_like_sequence(
     and, from the detector's firing on, the paced face and the predicted target face."""
     from emo_prediction.anticipator import Anticipator
     from emo_prediction.detector import DetectorParams
-    from emo_prediction.face import face_model
+    from emo_common.layout import landmark_layout
     from emo_prediction.forecast_model import OnlineAdaptation
     from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint, load_forecaster
     node, executor, pub, got = rig
@@ -153,7 +153,7 @@ def test_publishes_the_forecast_and_the_target_on_a_replayed_real_like_sequence(
     forecaster, _ = load_forecaster(default_model_path())
     assert forecaster is not None and 'OnlineAdaptation' in proc.log()      # adapt: true by default
     offline = Anticipator(FastPredictor.from_model(model), 'anticipate', float(meta['median_lead_s']), 30.0,
-                          DetectorParams(), face_model()[1], lag, OnlineAdaptation(forecaster, horizon_s=lag))
+                          DetectorParams(), landmark_layout()[1], lag, OnlineAdaptation(forecaster, horizon_s=lag))
     expected = [offline.update(seconds(landmarks(i, f).header.stamp), f) for i, f in enumerate(faces)]
     anticipating, moved = 0, []
     for m in got['out']:

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 from scipy.signal import savgol_filter
 
+from emo_common.layout import landmark_layout
 from emo_prediction.synthetic import (EXPRESSIONS, LIP_LO, REGIONS, ExpressionGenerator, expression_field,
-                                      face_model, region_weights)
+                                      region_weights)
 
-FACE, IDS, ROWS = face_model()
+FACE, IDS, ROWS = landmark_layout()
 BROWS = np.concatenate([ROWS['right_brow10'], ROWS['left_brow10']])
 LOWER_LIP = np.array([IDS.index(v) for v in LIP_LO])
 CORNERS = [IDS.index(61), IDS.index(291)]

@@ -1,5 +1,7 @@
-"""Checks every node applies to an incoming face and its stamp before anything learns from them.
+"""Faces between messages and arrays, and the checks every node applies to an incoming face and its
+stamp before anything learns from them.
 
+    msg.face_xy = face_values(face)          # (113, 2) array -> flat list; ValueError if it is no face
     check = check_face(msg.face_xy)          # check.face: (113, 2) float64, or None; check.kind, check.why
     stamp_problem(msg.header.stamp)          # '' or why the stamp is unusable (negative, out of range, unset)
     order = StampOrder()
@@ -24,7 +26,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from emo_perception.face_frame import NUM_LANDMARKS
+from emo_common.layout import NUM_LANDMARKS
 
 FACE_FRAME_LIMIT = 3.0        # face units; see above
 MALFORMED, IMPLAUSIBLE = 'malformed', 'implausible'
@@ -52,6 +54,19 @@ def check_face(values, num_landmarks: int = NUM_LANDMARKS, limit: float = FACE_F
         return FaceCheck(None, IMPLAUSIBLE, f'a landmark {reach:.3g} face units from the origin '
                                             f'(faces lie within {limit})')
     return FaceCheck(face, '', '')
+
+
+def face_values(face, num_landmarks: int = NUM_LANDMARKS) -> list:
+    """A (num_landmarks, 2) face (or its flat values) as the flat float list of a face_xy field.
+
+    Raises ValueError for a wrong size or a non-finite value: a node never publishes a broken face.
+    """
+    flat = np.asarray(face, dtype=np.float64).ravel()
+    if flat.size != 2 * num_landmarks:
+        raise ValueError(f'a face needs {2 * num_landmarks} values, got {flat.size}')
+    if not np.isfinite(flat).all():
+        raise ValueError('a face with non-finite values')
+    return flat.tolist()
 
 
 def plausible_face(values, num_landmarks: int = NUM_LANDMARKS) -> bool:

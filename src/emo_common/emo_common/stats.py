@@ -1,4 +1,5 @@
-"""Summaries the figures are reported with: mean, SD, 95% CI, per person, paired tests."""
+"""Summaries the figures are reported with: mean, SD, SEM, 95% CI, per person, paired tests (every package's
+evaluations use these)."""
 import numpy as np
 from scipy import stats
 

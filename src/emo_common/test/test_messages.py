@@ -1,4 +1,5 @@
-"""The shared checks of incoming faces and stamps (issue 13): hostile values are rejected, never raised on."""
+"""Faces between messages and arrays, and the shared checks of incoming faces and stamps (issue 13):
+hostile values are rejected, never raised on."""
 import numpy as np
 import pytest
 from builtin_interfaces.msg import Time
@@ -6,13 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from emo_perception.message_checks import (FACE_FRAME_LIMIT, IMPLAUSIBLE, MALFORMED, StampOrder, check_face,
-                                           plausible_face, stamp_problem)
+from emo_common.layout import landmark_layout
+from emo_common.messages import (FACE_FRAME_LIMIT, IMPLAUSIBLE, MALFORMED, StampOrder, check_face, face_values,
+                                 plausible_face, stamp_problem)
 
 
 def reference_face_113() -> np.ndarray:
-    from emo_perception.face_frame import landmark_ids, reference_face
-    return reference_face()[landmark_ids(), :2]
+    """The neutral face of the layout: the reference face's 113 points (checked in emo_perception's tests)."""
+    return landmark_layout().neutral
 
 
 def test_a_real_face_passes_and_comes_back_as_113_points():
@@ -20,6 +22,21 @@ def test_a_real_face_passes_and_comes_back_as_113_points():
     check = check_face(face.ravel().tolist())
     assert check.kind == '' and check.face.shape == (113, 2) and np.allclose(check.face, face)
     assert plausible_face(face.astype(np.float32))
+
+
+def test_a_face_goes_into_a_message_field_and_back_unchanged():
+    face = reference_face_113()
+    values = face_values(face)
+    assert isinstance(values, list) and len(values) == 226 and all(isinstance(v, float) for v in values)
+    assert np.array_equal(check_face(values).face, face)
+    assert face_values(face.ravel()) == values
+
+
+@pytest.mark.parametrize('bad', [np.zeros((112, 2)), np.zeros(227), np.full((113, 2), np.nan),
+                                 np.full((113, 2), np.inf)])
+def test_a_broken_face_is_never_put_into_a_message(bad):
+    with pytest.raises(ValueError):
+        face_values(bad)
 
 
 def test_the_bound_leaves_room_around_the_reference_face():
@@ -99,7 +116,7 @@ def test_what_stamp_order_accepts_only_runs_forward_between_restarts(stamps):
 
 
 def test_rejections_count_by_kind_and_log_the_first_then_throttled():
-    from emo_perception.message_checks import Rejections
+    from emo_common.messages import Rejections
     r = Rejections(log_every_s=60.0)
     assert not r.recent() and r.total == 0
     assert r.add(MALFORMED, 'malformed FaceLandmarks: 10 face_xy values (need 226)')
