@@ -4,11 +4,14 @@
     neutral, ids, rows = landmark_layout()
     rows['lips40']          # row indices of the lips in the 113-point order
     vertex_ids()            # (113,) MediaPipe vertex ids in model order
+    region('upper_lid_right')   # finer parts by vertex id: lids, upper lip (outer contour), lower lip
 
 The data (data/face_113.json): MediaPipe face-mesh vertex ids in the order the
 authors' models consume them (52 upper-face points, then 61 lower-face points),
-named groups of vertices (jaw, lips, inner lips, eyes, brows), and a neutral
-frontal face in the landmark node's face frame.
+named groups of vertices (jaw, lips, inner lips, eyes, brows, as the
+authors name them), finer named regions (the four lids, the upper lip and its
+outer contour, the lower lip), and a neutral frontal face in the landmark
+node's face frame.
 """
 import json
 from functools import lru_cache
@@ -56,3 +59,11 @@ def vertex_ids() -> np.ndarray:
 def group_vertices() -> Dict[str, List[int]]:
     """Group name -> MediaPipe vertex ids (the groups as the data file names them)."""
     return {name: list(verts) for name, verts in _data()['groups'].items()}
+
+
+def region(name: str) -> tuple:
+    """The MediaPipe vertex ids of a named region (data/face_113.json 'regions'); KeyError if unknown."""
+    regions = _data()['regions']
+    if name not in regions:
+        raise KeyError(f'no region {name!r}; known: {sorted(regions)}')
+    return tuple(int(v) for v in regions[name])

@@ -40,3 +40,17 @@ def test_the_layout_agrees_with_the_project_reference_when_it_is_there():
     ref = json.loads(REFERENCE.read_text())
     assert vertex_ids().tolist() == ref['model_input_order']
     assert group_vertices() == ref['groups']
+
+
+def test_regions_are_parts_of_the_groups_they_belong_to():
+    from emo_common.layout import region
+    groups = group_vertices()
+    for side, eye in (('right', 'right_eye16'), ('left', 'left_eye16')):
+        for lid in ('upper', 'lower'):
+            assert set(region(f'{lid}_lid_{side}')) <= set(groups[eye])
+    for lip in ('upper_lip', 'upper_lip_outer', 'lower_lip'):
+        assert set(region(lip)) <= set(groups['lips40']) | set(groups['inner_lips20'])
+    assert region('upper_lip')[:9] == region('upper_lip_outer')
+    assert not set(region('upper_lip')) & set(region('lower_lip'))
+    with pytest.raises(KeyError, match='no region'):
+        region('nose')

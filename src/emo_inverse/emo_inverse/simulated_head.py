@@ -30,6 +30,8 @@ from importlib import resources
 
 import numpy as np
 
+from emo_common.layout import NUM_LANDMARKS, region
+
 
 @lru_cache(maxsize=None)
 def robot_face_model():
@@ -119,10 +121,10 @@ class SimulatedHead:
         asym = np.random.default_rng(1234 + seed)
         self.gain = {'r': 1.0, 'l': 1.0 + asym.uniform(0.03, 0.07)}
         brow = np.concatenate([rows['right_brow10'], rows['left_brow10']])
-        lid_up = _rows(246, 161, 160, 159, 158, 157, 173, 466, 388, 387, 386, 385, 384, 398)
-        lid_lo = _rows(7, 163, 144, 145, 153, 154, 155, 249, 390, 373, 374, 380, 381, 382)
-        lip_up = _rows(0, 37, 39, 40, 185, 267, 269, 270, 409, 13, 82, 81, 80, 191, 312, 311, 310, 415)
-        lip_lo = _rows(17, 84, 181, 91, 146, 314, 405, 321, 375, 14, 87, 178, 88, 95, 317, 402, 318, 324)
+        lid_up = _rows(*region('upper_lid_right'), *region('upper_lid_left'))
+        lid_lo = _rows(*region('lower_lid_right'), *region('lower_lid_left'))
+        lip_up = _rows(*region('upper_lip'))
+        lip_lo = _rows(*region('lower_lip'))
         lips = rows['lips40']
         corner = {'r': face[ids.index(61)], 'l': face[ids.index(291)]}
         chin_y = face[ids.index(152), 1]
@@ -138,27 +140,27 @@ class SimulatedHead:
             outer = np.zeros(len(face))
             outer[brow] = np.clip(np.abs(bx) / 0.7, 0, 1)
             up = np.array([0.0, -1.0])
-            self.fields[f'brow_inner_{s}'] = (inner * on, np.tile(up * 0.12, (113, 1)))
-            self.fields[f'brow_outer_{s}'] = (outer * on, np.tile(up * 0.10, (113, 1)))
+            self.fields[f'brow_inner_{s}'] = (inner * on, np.tile(up * 0.12, (NUM_LANDMARKS, 1)))
+            self.fields[f'brow_outer_{s}'] = (outer * on, np.tile(up * 0.10, (NUM_LANDMARKS, 1)))
             w = np.zeros(len(face)); w[lid_up] = 1.0
-            self.fields[f'lid_upper_{s}'] = (w * on, np.tile(up * 0.07, (113, 1)))
+            self.fields[f'lid_upper_{s}'] = (w * on, np.tile(up * 0.07, (NUM_LANDMARKS, 1)))
             w = np.zeros(len(face)); w[lid_lo] = 1.0
-            self.fields[f'lid_lower_{s}'] = (w * on, np.tile(up * 0.035, (113, 1)))
+            self.fields[f'lid_lower_{s}'] = (w * on, np.tile(up * 0.035, (NUM_LANDMARKS, 1)))
             w = np.zeros(len(face)); w[lip_up] = 1.0
-            self.fields[f'lip_upper_{s}'] = (w * on, np.tile(up * 0.08, (113, 1)))
+            self.fields[f'lip_upper_{s}'] = (w * on, np.tile(up * 0.08, (NUM_LANDMARKS, 1)))
             w = np.zeros(len(face)); w[lip_lo] = 1.0
-            self.fields[f'lip_lower_{s}'] = (w * on, np.tile(-up * 0.09, (113, 1)))
+            self.fields[f'lip_lower_{s}'] = (w * on, np.tile(-up * 0.09, (NUM_LANDMARKS, 1)))
             w = _patch(face, lips, corner[s], 0.25) * on
-            self.fields[f'lip_side_{s}'] = (w, np.tile(np.array([sign * 0.05, 0.0]), (113, 1)))
+            self.fields[f'lip_side_{s}'] = (w, np.tile(np.array([sign * 0.05, 0.0]), (NUM_LANDMARKS, 1)))
             patch = _patch(face, np.concatenate([lips, rows['jaw21']]), corner[s], 0.18) * on
             # Five-bar corner linkage: motor a and b together raise, apart stretch.
-            self.fields[f'corner_a_{s}'] = (patch, np.tile(np.array([sign * 0.06, -0.07]), (113, 1)))
-            self.fields[f'corner_b_{s}'] = (patch, np.tile(np.array([-sign * 0.06, -0.07]), (113, 1)))
+            self.fields[f'corner_a_{s}'] = (patch, np.tile(np.array([sign * 0.06, -0.07]), (NUM_LANDMARKS, 1)))
+            self.fields[f'corner_b_{s}'] = (patch, np.tile(np.array([-sign * 0.06, -0.07]), (NUM_LANDMARKS, 1)))
         jaw_w = np.zeros(len(face))
         jaw_rows = rows['jaw21']
         jaw_w[jaw_rows] = np.clip((face[jaw_rows, 1] - mouth_y) / (chin_y - mouth_y), 0, 1) ** 1.5
         jaw_w[lip_lo] = 1.0
-        self.fields['jaw'] = (jaw_w, np.tile(np.array([0.0, 0.32]), (113, 1)))
+        self.fields['jaw'] = (jaw_w, np.tile(np.array([0.0, 0.32]), (NUM_LANDMARKS, 1)))
         self.side = side
         self.corner_rows = {s: np.flatnonzero(_patch(face, lips, corner[s], 0.18) > 0.3) for s in ('r', 'l')}
         self.lid_rows = {'upper': lid_up, 'lower': lid_lo}
@@ -201,7 +203,7 @@ class SimulatedHead:
         for s in ('r', 'l'):
             if f'corner_a_{s}' in idx:
                 stretch += abs(sat[idx[f'corner_a_{s}']] - sat[idx[f'corner_b_{s}']]) / 4
-        lips_up = _rows(0, 37, 39, 40, 185, 267, 269, 270, 409)
+        lips_up = _rows(*region('upper_lip_outer'))
         d[lips_up, 1] += 0.02 * stretch                              # stretched corners flatten the lips
         face = self.rest + d
         if noise and self.noise > 0:

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from emo_common.layout import region
+
 VERSION = 'demo-v1'
 FPS = 30.0
 SIZE = (640, 480)  # width, height
@@ -30,12 +32,9 @@ SEED = 7
 # Vertex groups of MediaPipe's face mesh; R = the person's right (image left).
 BROW_R = (70, 63, 105, 66, 107, 55, 65, 52, 53, 46)
 BROW_L = (300, 293, 334, 296, 336, 285, 295, 282, 283, 276)
-LID_UP_R = (246, 161, 160, 159, 158, 157, 173)
-LID_UP_L = (466, 388, 387, 386, 385, 384, 398)
-LID_LO_R = (7, 163, 144, 145, 153, 154, 155)
-LID_LO_L = (249, 390, 373, 374, 380, 381, 382)
-LIP_UP = (0, 37, 39, 40, 185, 267, 269, 270, 409, 13, 82, 81, 80, 191, 312, 311, 310, 415)
-LIP_LO = (17, 84, 181, 91, 146, 314, 405, 321, 375, 14, 87, 178, 88, 95, 317, 402, 318, 324)
+LID_UP_R, LID_UP_L = region('upper_lid_right'), region('upper_lid_left')
+LID_LO_R, LID_LO_L = region('lower_lid_right'), region('lower_lid_left')
+LIP_UP, LIP_LO = region('upper_lip'), region('lower_lip')
 CHIN = (152, 199, 175, 200, 18, 148, 377)
 # Jaw contour from chin to ear, with the share of the jaw drop each point takes.
 JAW_CONTOUR = ((176, 400, 0.9), (149, 378, 0.75), (150, 379, 0.55), (136, 365, 0.35),

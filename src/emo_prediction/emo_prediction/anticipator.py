@@ -31,6 +31,7 @@ from emo_msgs.msg import AnticipatedFace
 
 from emo_prediction.dataset import INFERENCE_PICK
 from emo_prediction.detector import DetectorParams, OnsetDetector
+from emo_common.layout import NUM_LANDMARKS
 
 # The predictor's modes, as AnticipatedFace.mode names them.
 ANTICIPATE, MIMIC = AnticipatedFace.MODE_ANTICIPATE, AnticipatedFace.MODE_MIMIC
@@ -87,7 +88,7 @@ class Anticipator:
             if self._onset is None or last is None or last.kind != 'anticipate' or t - self._onset[0] >= self.lead_s:
                 return None
             return last
-        face_xy = np.asarray(face_xy, dtype=np.float32).reshape(113, 2)
+        face_xy = np.asarray(face_xy, dtype=np.float32).reshape(NUM_LANDMARKS, 2)
         if self.history and t - self.times[-1] > self.detector.p.max_gap_s:
             self.history.clear()
             self.times.clear()

@@ -33,6 +33,7 @@ from emo_msgs.msg import Topics
 
 from emo_prediction.bag_reading import FACE_LANDMARKS_TOPIC
 from emo_prediction.dataset import build_from_clips, synthetic_clips
+from emo_common.layout import NUM_LANDMARKS
 
 VIDEO_SUFFIXES = ('.avi', '.mp4', '.mov', '.mkv', '.wmv', '.flv', '.webm', '.mpg')
 CLIP_BEFORE_S, CLIP_AFTER_S = 1.5, 2.5
@@ -63,9 +64,9 @@ def video_face_xy(path: pathlib.Path):
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
             meshes = tracker.process(rgb)
             faces.append(mesh_to_face_landmarks(meshes[0], rgb.shape[1], rgb.shape[0]).face_xy
-                         if meshes else np.full((113, 2), np.nan, np.float32))
+                         if meshes else np.full((NUM_LANDMARKS, 2), np.nan, np.float32))
     cap.release()
-    return np.array(faces, np.float32).reshape(-1, 113, 2), fps
+    return np.array(faces, np.float32).reshape(-1, NUM_LANDMARKS, 2), fps
 
 
 IMAGE_TOPIC = '/' + Topics.EYE_LEFT_IMAGE_COMPRESSED
@@ -106,8 +107,8 @@ def bag_images_face_xy(path, topic: str, skip_corrupt: bool = False, report=None
             meshes = tracker.process(rgb)
             stamps.append(msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9)
             faces.append(mesh_to_face_landmarks(meshes[0], rgb.shape[1], rgb.shape[0]).face_xy
-                         if meshes else np.full((113, 2), np.nan, np.float32))
-    return np.array(stamps), np.array(faces, np.float32).reshape(-1, 113, 2)
+                         if meshes else np.full((NUM_LANDMARKS, 2), np.nan, np.float32))
+    return np.array(stamps), np.array(faces, np.float32).reshape(-1, NUM_LANDMARKS, 2)
 
 
 def check_stamps(stamps: np.ndarray, what: str) -> None:
@@ -138,7 +139,7 @@ def array_face_xy(path: pathlib.Path):
                                      f['detected'] if 'detected' in f.files else None)
         else:
             raise ValueError(f'{path}: needs face_xy (frames, 113, 2) or landmarks (frames, 468, 3)')
-    if face.ndim != 3 or face.shape[1:] != (113, 2):
+    if face.ndim != 3 or face.shape[1:] != (NUM_LANDMARKS, 2):
         raise ValueError(f'{path}: face_xy must be (frames, 113, 2), got {face.shape}')
     return face, fps, participant
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from emo_common.layout import NUM_LANDMARKS
+
 ONSETS_ENV = 'EMO_ONSETS'   # overrides the default corpus folder
 
 
@@ -94,7 +96,7 @@ def meshes_to_face_xy(meshes: np.ndarray, width: int, height: int, detected=None
     ok = np.isfinite(meshes).all(axis=(1, 2))
     if detected is not None:
         ok &= np.asarray(detected).astype(bool)
-    face = np.full((len(meshes), 113, 2), np.nan, np.float32)
+    face = np.full((len(meshes), NUM_LANDMARKS, 2), np.nan, np.float32)
     for i in np.flatnonzero(ok):
         face[i] = mesh_to_face_landmarks(meshes[i], width, height).face_xy
     return face

@@ -45,11 +45,12 @@ from typing import Optional
 import numpy as np
 from scipy.signal import savgol_coeffs
 
+from emo_common.layout import NUM_LANDMARKS, region
 from emo_common.messages import check_face
 
 # Rows of the 113-point model order that are eyelid points (weight reduced: blinks).
-EYELID_VERTICES = (246, 161, 160, 159, 158, 157, 173, 466, 388, 387, 386, 385, 384, 398,
-                   7, 163, 144, 145, 153, 154, 155, 249, 390, 373, 374, 380, 381, 382)
+EYELID_VERTICES = tuple(v for side in ('upper_lid_right', 'upper_lid_left', 'lower_lid_right', 'lower_lid_left')
+                        for v in region(side))
 
 
 @dataclass
@@ -172,7 +173,7 @@ class OnsetDetector:
         self._c0 = savgol_coeffs(w, 2, deriv=0, pos=w - 1, use='dot')
         self._c1 = savgol_coeffs(w, 2, deriv=1, delta=1.0 / fps, pos=w - 1, use='dot')
         self._c2 = savgol_coeffs(w, 2, deriv=2, delta=1.0 / fps, pos=w - 1, use='dot')
-        self.weights = np.ones(113)
+        self.weights = np.ones(NUM_LANDMARKS)
         if vertex_ids is not None:
             ids = list(vertex_ids)
             for v in EYELID_VERTICES:
@@ -189,11 +190,11 @@ class OnsetDetector:
             _, ids_, rows = landmark_layout()
             if list(ids_) == list(vertex_ids):
                 brows = np.concatenate([rows['right_brow10'], rows['left_brow10']])
-                self.regions = [(brows, False), (rows['lips40'], True), (np.arange(113), True)]
+                self.regions = [(brows, False), (rows['lips40'], True), (np.arange(NUM_LANDMARKS), True)]
                 if self.p.jaw_region:
                     self.regions.append((rows['jaw21'], True))
         if not self.regions:
-            self.regions = [(np.arange(113), True)]
+            self.regions = [(np.arange(NUM_LANDMARKS), True)]
         # Left/right mirror partner of each landmark (nearest point to its mirror image on the
         # model's neutral face). Expressions are mostly bilateral, while a head turn leaves an
         # antisymmetric residue in the face frame (one side narrows as the other widens, the

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import savgol_filter
 
+from emo_common.layout import NUM_LANDMARKS
+
 REST_FRAMES = 5
 
 
@@ -79,7 +81,7 @@ def analyze_expression(face_xy, fps: float = 30.0, min_amplitude: float = 0.012,
     never rises min_amplitude above its rest level has no expression.
     """
     face_xy = np.asarray(face_xy, dtype=np.float64)
-    if face_xy.ndim != 3 or face_xy.shape[1:] != (113, 2):
+    if face_xy.ndim != 3 or face_xy.shape[1:] != (NUM_LANDMARKS, 2):
         raise ClipError(f'expected face landmarks of shape (frames, 113, 2), got {face_xy.shape}')
     if len(face_xy) < REST_FRAMES + 4:
         raise ClipError(f'clip of {len(face_xy)} frames is too short: needs {REST_FRAMES} rest frames and an onset')

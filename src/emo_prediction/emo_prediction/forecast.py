@@ -23,6 +23,8 @@ from typing import Optional
 
 import numpy as np
 
+from emo_common.layout import NUM_LANDMARKS
+
 MODEL_RATE = 30.0      # Hz: the grid learned forecasters see their input on
 
 
@@ -60,7 +62,7 @@ class FaceHistory:
         if self.times and t <= self.times[-1]:      # a repeated or older stamp: keep the newest face only
             return
         self.times.append(t)
-        self.faces.append(np.asarray(face_xy, dtype=np.float64).reshape(113, 2))
+        self.faces.append(np.asarray(face_xy, dtype=np.float64).reshape(NUM_LANDMARKS, 2))
         while self.times and t - self.times[0] > self.seconds:
             self.times.popleft()
             self.faces.popleft()
@@ -74,7 +76,7 @@ class FaceHistory:
         frames; times before the oldest frame take the oldest face."""
         times = np.fromiter(self.times, float, len(self.times))
         faces = np.stack(self.faces).reshape(len(times), -1)
-        return interpolate(times, faces, times[-1] - np.arange(n - 1, -1, -1) / rate).reshape(n, 113, 2)
+        return interpolate(times, faces, times[-1] - np.arange(n - 1, -1, -1) / rate).reshape(n, NUM_LANDMARKS, 2)
 
 
 class Forecaster:

@@ -13,6 +13,7 @@ ends a stretch: no window reaches across it.
 import numpy as np
 
 from emo_prediction.forecast import MODEL_RATE, interpolate
+from emo_common.layout import FACE_SIZE
 
 
 def stretches(face_xy: np.ndarray) -> list:
@@ -40,6 +41,6 @@ def grid_windows(times: np.ndarray, face_xy: np.ndarray, n_past: int, n_future: 
         valids.append(want <= t[-1] + 1e-9)
         frames.append(a + idx)
     if not pasts:
-        return (np.empty((0, n_past, 226), np.float32), np.empty((0, n_future, 226), np.float32),
+        return (np.empty((0, n_past, FACE_SIZE), np.float32), np.empty((0, n_future, FACE_SIZE), np.float32),
                 np.empty((0, n_future), bool), np.empty(0, int))
     return np.concatenate(pasts), np.concatenate(futures), np.concatenate(valids), np.concatenate(frames)

@@ -34,6 +34,7 @@ import numpy as np
 from scipy.special import erf
 
 from emo_prediction.forecast import MODEL_RATE, Forecaster
+from emo_common.layout import NUM_LANDMARKS
 
 LAGS = (1, 2, 3, 4, 5, 6)      # grid frames back: the motion offsets
 STATE_LAGS = 9                 # the jitter level: second differences over the last 10 grid frames
@@ -129,7 +130,7 @@ class FeatureForecaster(Forecaster):
             k = int(np.searchsorted(hs, h))
             w = (h - hs[k - 1]) / (hs[k] - hs[k - 1])
             delta = self.change(k - 1) * (1 - w) + self.change(k) * w
-        return newest + delta.reshape(113, 2)
+        return newest + delta.reshape(NUM_LANDMARKS, 2)
 
     def _common_arrays(self) -> dict:
         out = {'horizon_frames': np.rint(self.horizons * MODEL_RATE).astype(int), 'regions': self._region_array()}
@@ -296,4 +297,4 @@ class OnlineAdaptation(Forecaster):
         if ahead is None or not self.seen:
             return ahead
         weight = min(1.0, self.seen / self.ramp) * min(1.0, h / self.horizon_s)
-        return ahead + weight * ((self._z @ self.theta) @ self.basis).reshape(113, 2)
+        return ahead + weight * ((self._z @ self.theta) @ self.basis).reshape(NUM_LANDMARKS, 2)

@@ -18,7 +18,9 @@ import numpy as np
 import torch
 from torch import nn
 
-N_FRAMES, N_POINTS = 4, 113
+from emo_common.layout import NUM_LANDMARKS
+
+N_FRAMES, N_POINTS = 4, NUM_LANDMARKS
 IN_FEATURES, OUT_FEATURES = N_FRAMES * N_POINTS * 2, N_POINTS * 2
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from emo_prediction.corpus import check_disjoint
 from emo_common.stats import ratio_report
+from emo_common.layout import NUM_LANDMARKS
 
 HORIZONS = (0.1, 0.2, 0.3, 0.5)
 SUBSETS = ('all', 'moving', 'onset_rise')
@@ -136,14 +137,14 @@ def preroll(seq, seconds: float = 1.0) -> np.ndarray:
     robot has watched the person for a while before they make an expression (the detector needs
     calm frames to learn the rest face and the landmark noise). Empty when not needed."""
     if not seq.onsets:
-        return np.empty((0, 113, 2))
+        return np.empty((0, NUM_LANDMARKS, 2))
     first = min(seq.onsets, key=lambda o: o['rest_frames'][0])
     r0, r1 = first['rest_frames']
     if r0 >= seconds * seq.fps:
-        return np.empty((0, 113, 2))
+        return np.empty((0, NUM_LANDMARKS, 2))
     calm = seq.face_xy[r0:r1 + 1]
     calm = calm[np.isfinite(calm).all(axis=(1, 2))]
-    return np.resize(calm, (int(round(seconds * seq.fps)),) + calm.shape[1:]) if len(calm) else np.empty((0, 113, 2))
+    return np.resize(calm, (int(round(seconds * seq.fps)),) + calm.shape[1:]) if len(calm) else np.empty((0, NUM_LANDMARKS, 2))
 
 
 class AnticipatorSystem:

@@ -37,7 +37,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from emo_common.layout import landmark_layout
+from emo_common.layout import NUM_LANDMARKS, landmark_layout, region
 
 EXPRESSIONS = ('smile', 'jaw_drop', 'surprise', 'brow_raise', 'frown', 'eye_squeeze', 'sad')
 # Share of clips whose expression is a random smooth displacement field instead of
@@ -91,9 +91,9 @@ def _rows(*vertex_ids):
     return np.array([ids.index(v) for v in vertex_ids])
 
 
-LID_UP_R, LID_UP_L = (246, 161, 160, 159, 158, 157, 173), (466, 388, 387, 386, 385, 384, 398)
-LID_LO_R, LID_LO_L = (7, 163, 144, 145, 153, 154, 155), (249, 390, 373, 374, 380, 381, 382)
-LIP_LO = (17, 84, 181, 91, 146, 314, 405, 321, 375, 14, 87, 178, 88, 95, 317, 402, 318, 324)
+LID_UP_R, LID_UP_L = region('upper_lid_right'), region('upper_lid_left')
+LID_LO_R, LID_LO_L = region('lower_lid_right'), region('lower_lid_left')
+LIP_LO = region('lower_lip')
 CORNERS = (61, 291, 78, 308)
 
 
@@ -251,7 +251,7 @@ class Motion:
 
     def displacement(self, curves: np.ndarray) -> np.ndarray:
         """(frames, 113, 2) displacement for given part curves (frames, P)."""
-        return (curves @ self.parts.reshape(len(self.parts), -1)).reshape(len(curves), 113, 2)
+        return (curves @ self.parts.reshape(len(self.parts), -1)).reshape(len(curves), NUM_LANDMARKS, 2)
 
     @property
     def end_s(self) -> float:
@@ -391,7 +391,7 @@ class ExpressionGenerator:
         tx = 0.002 * np.sin(2 * np.pi * t / rng.uniform(3, 9) + drift[2])
         ty = 0.002 * np.sin(2 * np.pi * t / rng.uniform(3, 9) + drift[3])
         c, s = np.cos(rot)[:, None], np.sin(rot)[:, None]
-        out = np.empty((frames, 113, 2))
+        out = np.empty((frames, NUM_LANDMARKS, 2))
         out[..., 0] = (c - 1 + scale[:, None]) * face[:, 0] - s * face[:, 1] + tx[:, None]
         out[..., 1] = s * face[:, 0] + (c - 1 + scale[:, None]) * face[:, 1] + ty[:, None]
         return out
@@ -436,7 +436,7 @@ class ExpressionGenerator:
                     _add_syllable(weights, t, length * 1.25, fps, self._syllable(person))
                     t += length
                 t = phrase_end + rng.uniform(0.2, 1.2)   # a pause between phrases
-        return (weights @ articulators.reshape(3, -1)).reshape(frames, 113, 2)
+        return (weights @ articulators.reshape(3, -1)).reshape(frames, NUM_LANDMARKS, 2)
 
     def _syllable(self, person: Person) -> np.ndarray:
         """(jaw, lips, width) weights of one syllable: stressed ones open more, vowels round or spread."""
@@ -448,7 +448,7 @@ class ExpressionGenerator:
 
     def _nuisance(self, person: Person, frames: int, turns=()) -> np.ndarray:
         """Jitter, head-pose residue, blinks and speech, as (frames, 113, 2) offsets."""
-        out = self.rng.normal(0, person.jitter, (frames, 113, 2))
+        out = self.rng.normal(0, person.jitter, (frames, NUM_LANDMARKS, 2))
         out += self._head_residue(person, frames)
         self._blinks(person, out)
         if turns:
@@ -522,7 +522,7 @@ class ExpressionGenerator:
         rng, fps = self.rng, self.fps
         frames = int(round(seconds * fps))
         rate = rng.uniform(2.0, 8.0) if expressions_per_min is None else expressions_per_min
-        disp = np.zeros((frames, 113, 2))
+        disp = np.zeros((frames, NUM_LANDMARKS, 2))
         onsets = []
         at = rng.uniform(1.0, 5.0)
         while rate > 0 and at < seconds - 0.3:
