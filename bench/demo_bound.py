@@ -48,14 +48,14 @@ class Plant:
 
     def __init__(self, rate_hz: float = 50.0):
         from emo_inverse import babbling, default_path
-        from emo_inverse.model import FastInverse, load_checkpoint
+        from emo_inverse.model import NumpyInverse, load_checkpoint
         from emo_inverse.normalization import Normalizer, RestFaceEstimator
         from emo_inverse.simulated_head import SimulatedHead, SkinLag
         from emo_servo_driver.controller import HeadController
         from emo_description.head import load_head
         self.head = head = load_head()
         model, _ = load_checkpoint(default_path('inverse_default.pt'))
-        self.inverse = FastInverse(model)
+        self.inverse = NumpyInverse(model)
         self.normalizer = Normalizer.from_babbling(babbling.load(default_path('babble_default.npz')))
         self.rest = RestFaceEstimator()
         self.twin = SimulatedHead(head, seed=0)
@@ -99,13 +99,13 @@ def coexpression_faces(t, faces, horizon_s: float):
     from emo_prediction.detector import DetectorParams
     from emo_common.layout import landmark_layout
     from emo_prediction.forecast_model import OnlineAdaptation
-    from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint, load_forecaster
+    from emo_prediction.model import NumpyPredictor, default_model_path, load_checkpoint, load_forecaster
     path = default_model_path()
     model, meta = load_checkpoint(path)
     forecaster, _ = load_forecaster(path, max_gap_s=0.5)
     forecaster = OnlineAdaptation(forecaster, horizon_s=horizon_s)
     _, ids, _ = landmark_layout()
-    a = Anticipator(FastPredictor.from_model(model), 'anticipate', float(meta.get('median_lead_s', 0.8)), 30.0,
+    a = Anticipator(NumpyPredictor.from_model(model), 'anticipate', float(meta.get('median_lead_s', 0.8)), 30.0,
                     DetectorParams(activation_min=DEMO_ACTIVATION_MIN), ids, horizon_s, forecaster, 'paced')
     out = []
     for ti, f in zip(t, faces):

@@ -65,7 +65,7 @@ def run_graph(plant: str, seconds: float) -> dict:
     from std_msgs.msg import Float32
 
     from emo_bringup.demo import wait_for_graph
-    from emo_bringup.runner import Graph
+    from emo_bringup.runner import RunningGraph
     context = rclpy.Context()
     rclpy.init(context=context)
     node = rclpy.create_node('e2e_bench', context=context)
@@ -84,7 +84,7 @@ def run_graph(plant: str, seconds: float) -> dict:
     node.create_subscription(DiagnosticArray, Topics.DIAGNOSTICS, on_diag, 50)
     node.create_subscription(Float32, Topics.STAMP_TO_GOAL_LATENCY, on_latency, 50)
     with tempfile.TemporaryDirectory() as logs:
-        graph = Graph('coexpress', {'camera': 'demo', 'loop': 'true', 'plant': plant}, logs)
+        graph = RunningGraph('coexpress', {'camera': 'demo', 'loop': 'true', 'plant': plant}, logs)
         for spec in graph.specs:
             if spec.executable == 'eye_camera_node':
                 spec.overrides['capture_latency_s'] = 0.0     # stamps = read time (see the docstring)

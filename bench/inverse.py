@@ -16,13 +16,13 @@ def setup(n: int = 5000):
     """The shipped model (plain and fast), the node's normalization, n faces of the shipped babbling."""
     from emo_inverse import babbling
     from emo_inverse import default_path
-    from emo_inverse.model import FastInverse, load_checkpoint
+    from emo_inverse.model import NumpyInverse, load_checkpoint
     from emo_inverse.normalization import Normalizer
     model, _ = load_checkpoint(default_path('inverse_default.pt'))
     data = babbling.load(default_path('babble_default.npz'))
     norm = Normalizer.from_babbling(data)
     faces = data['faces'][np.random.default_rng(0).integers(0, len(data['faces']), n)]
-    return model, FastInverse(model), norm, faces, data['rest_face']
+    return model, NumpyInverse(model), norm, faces, data['rest_face']
 
 
 def step_ms(n: int = 2000) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 Side by side in one run, the shipped model three ways:
 - plain torch: eval mode, torch.inference_mode, one sample per call (the usual way);
-- the fast runner the node uses (emo_prediction.model.FastPredictor, numpy);
+- the fast runner the node uses (emo_prediction.model.NumpyPredictor, numpy);
 - the forecaster of the face at t + h alone (update + forecast, one frame);
 - the whole per-frame step of the node's core (onset detector, forecaster on
   every frame, the model while an onset is under way), over generated continuous
@@ -37,11 +37,11 @@ def frame_steps(fast=None, people: int = 6):
     (update + forecast), then the node's whole step (detector and forecaster on every frame, the
     target model during onsets). Returns (forecast_ms, step_ms, anticipator)."""
     from emo_prediction.anticipator import Anticipator
-    from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint, load_forecaster
+    from emo_prediction.model import NumpyPredictor, default_model_path, load_checkpoint, load_forecaster
     from emo_common.layout import landmark_layout
     from emo_prediction.synthetic import ExpressionGenerator
     if fast is None:
-        fast = FastPredictor.from_model(load_checkpoint(default_model_path())[0])
+        fast = NumpyPredictor.from_model(load_checkpoint(default_model_path())[0])
     gen = ExpressionGenerator(seed=5)
     _, ids, _ = landmark_layout()
     frames = np.concatenate([gen.continuous_clip(gen.person(4000 + k), 30.0).face_xy for k in range(people)])
@@ -63,11 +63,11 @@ def frame_steps(fast=None, people: int = 6):
 
 
 def main() -> int:
-    from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint
+    from emo_prediction.model import NumpyPredictor, default_model_path, load_checkpoint
     from emo_common.layout import landmark_layout
 
     model, meta = load_checkpoint(default_model_path())
-    fast = FastPredictor.from_model(model)
+    fast = NumpyPredictor.from_model(model)
     rng = np.random.default_rng(0)
     base = landmark_layout()[0].astype(np.float32)
     inputs = base[None, None] + rng.normal(0, 0.01, (N, 4, 113, 2)).astype(np.float32)

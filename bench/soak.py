@@ -118,7 +118,7 @@ def run(seconds: float, logs: str) -> dict:
     from sensor_msgs.msg import JointState
 
     from emo_bringup.demo import wait_for_graph
-    from emo_bringup.runner import Graph
+    from emo_bringup.runner import RunningGraph
     from emo_description.head import load_head
     from emo_servo_driver.dxl_sim import Faults, SimulatedServoChain
 
@@ -148,7 +148,7 @@ def run(seconds: float, logs: str) -> dict:
     rng = np.random.default_rng(11)
     _, send_hostile = hostile_messages(node, rng)
     events = []
-    graph = Graph('coexpress', {'camera': 'demo', 'loop': 'true', 'bus': 'dynamixel', 'port': sim.port}, logs)
+    graph = RunningGraph('coexpress', {'camera': 'demo', 'loop': 'true', 'bus': 'dynamixel', 'port': sim.port}, logs)
     for spec in graph.specs:
         if spec.executable == 'driver_node':
             spec.overrides['latency_timer_ms'] = 8      # the simulated chain answers from another Python process

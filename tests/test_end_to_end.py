@@ -55,7 +55,7 @@ def test_the_watchdog_brings_the_face_to_calm_when_the_predictor_dies(ros_contex
     from rclpy.executors import SingleThreadedExecutor
     from sensor_msgs.msg import JointState
 
-    from emo_bringup.runner import Graph
+    from emo_bringup.runner import RunningGraph
     from emo_description.head import load_head
     from emo_common.testing import spin_until
     head = load_head()
@@ -68,7 +68,7 @@ def test_the_watchdog_brings_the_face_to_calm_when_the_predictor_dies(ros_contex
     node.create_subscription(MotorCommands, Topics.MOTOR_COMMANDS, commands.append, 50)
     faces = []
     node.create_subscription(FaceLandmarks, Topics.FACE_LANDMARKS, faces.append, 50)
-    graph = Graph('coexpress', {'camera': 'demo', 'loop': 'true'}, str(tmp_path))
+    graph = RunningGraph('coexpress', {'camera': 'demo', 'loop': 'true'}, str(tmp_path))
     try:
         graph.start()
         assert spin_until(ex, lambda: len(commands) > 60, timeout_s=90.0), 'no motor commands'

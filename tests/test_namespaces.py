@@ -14,7 +14,7 @@ def test_two_namespaced_graphs_run_apart(ros_context, tmp_path):
     from rclpy.executors import SingleThreadedExecutor
     from sensor_msgs.msg import JointState
 
-    from emo_bringup.runner import Graph
+    from emo_bringup.runner import RunningGraph
     from emo_common.testing import spin_until
     node = rclpy.create_node('two_heads', context=ros_context)
     ex = SingleThreadedExecutor(context=ros_context)
@@ -30,7 +30,7 @@ def test_two_namespaced_graphs_run_apart(ros_context, tmp_path):
     try:
         for ns in ('head_a', 'head_b'):
             (tmp_path / ns).mkdir()
-            graphs.append(Graph('coexpress', {'namespace': ns, 'camera': 'demo', 'loop': 'true', 'plant': 'ideal'},
+            graphs.append(RunningGraph('coexpress', {'namespace': ns, 'camera': 'demo', 'loop': 'true', 'plant': 'ideal'},
                                 str(tmp_path / ns)).start())
         assert spin_until(ex, lambda: all(len(v) >= 10 for v in got.values()), timeout_s=120.0), \
             {k: len(v) for k, v in got.items()}

@@ -25,7 +25,7 @@ import numpy as np
 from emo_msgs.msg import AnticipatedFace
 
 from emo_bringup.graph import RECORD_TOPICS
-from emo_bringup.runner import Graph
+from emo_bringup.runner import RunningGraph
 from emo_bringup.timing import arrival_gaps, compare_modes, read_curves
 
 CAMERA = 'eye_camera_left'
@@ -86,7 +86,7 @@ def run(mode: str, out: pathlib.Path, clip, log_dir: pathlib.Path, plant: str = 
     node = rclpy.create_node('emo_demo_recorder', context=context)
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)
-    graph = Graph('coexpress', {'camera': 'demo', 'mode': mode, 'loop': 'false', 'plant': plant}, str(log_dir))
+    graph = RunningGraph('coexpress', {'camera': 'demo', 'mode': mode, 'loop': 'false', 'plant': plant}, str(log_dir))
     predictor = {}
 
     def on_diagnostics(msg):

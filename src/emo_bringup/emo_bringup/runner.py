@@ -62,7 +62,7 @@ def graph_env() -> dict:
     return env
 
 
-class Graph:
+class RunningGraph:
     """The processes of one graph; a context manager that stops them cleanly."""
 
     def __init__(self, graph: str, args: dict, log_dir=None):
@@ -73,7 +73,7 @@ class Graph:
         self.log_dir = log_dir
         self.procs = {}
 
-    def start(self, only=None, skip=()) -> 'Graph':
+    def start(self, only=None, skip=()) -> 'RunningGraph':
         env = graph_env()
         for spec in self.specs:
             if (only is not None and spec.name not in only) or spec.name in skip or spec.name in self.procs:
@@ -117,7 +117,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     values = {k: getattr(args, k) for k in ARGUMENTS}
     recorder = None
-    with Graph(args.graph, values) as graph:
+    with RunningGraph(args.graph, values) as graph:
         print(f"emo_bringup: {args.graph} graph running ({', '.join(graph.procs)}); Ctrl-C to stop", flush=True)
         for package in graph.skipped:
             print(f'emo_bringup: {package} is not installed (a system ROS package, no wheel): no TF tree; '

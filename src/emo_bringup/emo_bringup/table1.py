@@ -108,7 +108,7 @@ def table1(corpus, setup, self_model_path=None, babbling_path=None, head_config=
     from emo_common.stats import paired, summary
     from emo_description.head import load_head
     from emo_inverse import babbling, default_path
-    from emo_inverse.model import FastInverse, load_checkpoint
+    from emo_inverse.model import NumpyInverse, load_checkpoint
     from emo_inverse.normalization import Normalizer
     from emo_inverse.robot_lag import read_lag
     from emo_inverse.simulated_head import SimulatedHead
@@ -116,7 +116,7 @@ def table1(corpus, setup, self_model_path=None, babbling_path=None, head_config=
     self_model_path = self_model_path or default_path('inverse_default.pt')
     babbling_path = babbling_path or default_path('babble_default.npz')
     model, _ = load_checkpoint(self_model_path)
-    inverse = FastInverse(model)
+    inverse = NumpyInverse(model)
     normalize = Normalizer.from_babbling(babbling.load(babbling_path), k=1.0)
     lag = read_lag(self_model_path)
     horizon = float(lag['lag_s']) if lag else 0.2

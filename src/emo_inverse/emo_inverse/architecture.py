@@ -6,7 +6,7 @@ Every candidate (hidden widths x share of whole-face samples per epoch) is
 trained by `emo_inverse.train` on the same split and seeds; it is judged on the
 early-stopping (validation) samples only, augmented and whole-face, never on
 the test samples, which `emo_inverse.evaluate` reports on afterwards. Cost: the
-median time of one `FastInverse.predict` call (what the inverse node runs per
+median time of one `NumpyInverse.predict` call (what the inverse node runs per
 face) on this machine.
 """
 import argparse
@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from emo_inverse import babbling
-from emo_inverse.model import FastInverse
+from emo_inverse.model import NumpyInverse
 from emo_inverse.train import train
 
 CANDIDATES = [(256,), (1024,), (256, 256), (512, 256), (1024, 512), (1024, 512, 256)]
@@ -26,7 +26,7 @@ WHOLE_SHARES = (0.0, 0.5)
 
 
 def call_cost_us(model, faces: np.ndarray, calls: int = 2000) -> float:
-    fast = FastInverse(model)
+    fast = NumpyInverse(model)
     times = np.empty(calls)
     for i in range(calls):
         face = faces[i % len(faces)]

@@ -33,7 +33,7 @@ from std_srvs.srv import Trigger
 from emo_common.node import spin_node
 from emo_common.params import Param, declare, watch
 from emo_inverse import babbling, default_path
-from emo_inverse.model import FastInverse, load_checkpoint
+from emo_inverse.model import NumpyInverse, load_checkpoint
 from emo_inverse.normalization import Normalizer, RestFaceEstimator
 from emo_common.diagnostics import TopicFrequency, Updater
 from emo_common.messages import IMPLAUSIBLE, MALFORMED, Rejections, StampOrder, check_face, stamp_problem
@@ -60,7 +60,7 @@ class InverseNode(Node):
         super().__init__('inverse_node', **kwargs)
         p = declare(self, PARAMS)
         model, _ = load_checkpoint(p['model_path'] or default_path('inverse_default.pt'))
-        self.inverse = FastInverse(model)
+        self.inverse = NumpyInverse(model)
         self.normalizer = Normalizer.from_babbling(babbling.load(p['babbling_path'] or default_path('babble_default.npz')),
                                                    k=p['k'])
         self.rest = RestFaceEstimator(window_s=p['rest_face_window_s'], forget_s=p['rest_face_forget_s'])

@@ -45,7 +45,7 @@ class InverseModel(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
-class FastInverse:
+class NumpyInverse:
     """The trained network as numpy products, each batch norm folded into the layer after it."""
 
     def __init__(self, model: InverseModel):

@@ -11,7 +11,7 @@ from std_srvs.srv import Trigger  # noqa: E402
 
 from emo_inverse import babbling  # noqa: E402
 from emo_inverse import default_path  # noqa: E402
-from emo_inverse.model import FastInverse, load_checkpoint  # noqa: E402
+from emo_inverse.model import NumpyInverse, load_checkpoint  # noqa: E402
 from emo_inverse.normalization import Normalizer  # noqa: E402
 from emo_inverse.simulated_head import robot_face_model  # noqa: E402
 from emo_common.testing import NodeProcess, spin_until  # noqa: E402
@@ -36,7 +36,7 @@ def test_absurd_faces_and_bad_stamps_are_skipped_and_the_rest_face_resets(ros_no
     reset = node.create_client(Trigger, '/inverse_node/reset_rest_face')
     # What the robot should do for the person's calm face: its own calm face, through the shipped self-model.
     norm = Normalizer.from_babbling(babbling.load(default_path('babble_default.npz')))
-    calm_commands = FastInverse(load_checkpoint(default_path('inverse_default.pt'))[0]).predict(norm.robot_rest)
+    calm_commands = NumpyInverse(load_checkpoint(default_path('inverse_default.pt'))[0]).predict(norm.robot_rest)
 
     def status() -> dict:
         for d in reversed(diag):

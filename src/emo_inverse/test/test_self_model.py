@@ -4,7 +4,7 @@ import pytest
 
 from emo_inverse import babbling
 from emo_inverse.evaluate import OverlapError, activation_metrics, evaluate
-from emo_inverse.model import FastInverse, InverseModel
+from emo_inverse.model import NumpyInverse, InverseModel
 from emo_inverse.normalization import Normalizer, RestFaceEstimator
 from emo_inverse.simulated_head import SimulatedHead
 from emo_description.head import load_head
@@ -221,7 +221,7 @@ def test_the_fast_runner_is_the_network(widths, data):
     x = data['faces'][200:220].astype(np.float32)
     with __import__('torch').inference_mode():
         expect = m(__import__('torch').from_numpy(x)).numpy()
-    fast = FastInverse(m)
+    fast = NumpyInverse(m)
     assert np.allclose(np.stack([fast.predict(f) for f in x]), expect, atol=1e-5)
 
 

@@ -110,7 +110,7 @@ class FoldModels:
         return self.cache[key]
 
     def _target(self, train_people):
-        from emo_prediction.model import FastPredictor
+        from emo_prediction.model import NumpyPredictor
         real = set(self.meta.get('real_people', []))
         if not real - set(train_people):       # the shipped model saw none of the test people
             return self.shipped
@@ -125,7 +125,7 @@ class FoldModels:
             from emo_prediction.train import load_windows
             self._windows = load_windows(args)
         model, _, _ = train_target(args, self.corpus, sorted(real & set(train_people)), self._windows)
-        return FastPredictor.from_model(model)
+        return NumpyPredictor.from_model(model)
 
     def _forecaster(self, train_people):
         from emo_prediction.train_forecast import ForecastData, fit, select
@@ -150,7 +150,7 @@ class FoldSetup:
         from emo_prediction.corpus import leave_person_out
         from emo_prediction.detector import CANDIDATE_PARAMS
         from emo_common.layout import landmark_layout
-        from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint, load_forecaster
+        from emo_prediction.model import NumpyPredictor, default_model_path, load_checkpoint, load_forecaster
         from emo_prediction.train_forecast import DEFAULT_GRID, ForecastData, generated_sequences
         self.corpus, self.quick, self.adapt, self.say = corpus, quick, adapt, say
         self.ids = landmark_layout()[1]
@@ -164,7 +164,7 @@ class FoldSetup:
         generated = ForecastData.from_sequences(generated_sequences(self.generated_s, seed)) \
             if self.generated_s > 0 else None
         self.folds = list(leave_person_out(corpus.people, outer_folds, seed))
-        self.models = FoldModels(corpus, self.meta, self.f_meta, FastPredictor.from_model(model), generated,
+        self.models = FoldModels(corpus, self.meta, self.f_meta, NumpyPredictor.from_model(model), generated,
                                  self.grid, quick, say)
         say('detector: nested choice among the candidate settings ...', flush=True)
         self.candidates = CANDIDATE_PARAMS

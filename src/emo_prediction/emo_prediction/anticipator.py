@@ -1,6 +1,6 @@
 """What the predictor publishes for each observed face: the face to show now, and an onset's target face.
 
-    anticipator = Anticipator(FastPredictor.from_model(model), lead_s=0.8, fps=30, robot_lag_s=0.2,
+    anticipator = Anticipator(NumpyPredictor.from_model(model), lead_s=0.8, fps=30, robot_lag_s=0.2,
                               forecaster=forecaster)
     out = anticipator.update(t, face_xy)     # per frame; None while there is nothing to say
     out.face_xy, out.kind                    # the face to show now; 'anticipate' (an onset under way) or 'follow'
@@ -29,7 +29,7 @@ from typing import Optional
 import numpy as np
 from emo_msgs.msg import AnticipatedFace
 
-from emo_prediction.dataset import INFERENCE_PICK
+from emo_prediction.window import INPUT_FRAMES
 from emo_prediction.detector import DetectorParams, OnsetDetector
 from emo_common.layout import NUM_LANDMARKS
 
@@ -76,7 +76,7 @@ class Anticipator:
     def _model_input(self) -> np.ndarray:
         faces = list(self.history)
         faces = [faces[0]] * (9 - len(faces)) + faces  # after a gap: repeat the oldest face
-        return np.stack([faces[i] for i in INFERENCE_PICK])
+        return np.stack([faces[i] for i in INPUT_FRAMES])
 
     def update(self, t: float, face_xy: Optional[np.ndarray], confidence: float = 1.0) -> Optional[Anticipation]:
         """One observed frame (face None when lost) -> what to publish now, if anything."""

@@ -11,16 +11,14 @@ frames (in time order) out of the 9 frames around the peak activation and a
 label out of the 4 frames from the target on; the centre of the 9 frames is
 also moved by up to `center_jitter` frames, since the online detector fires a
 little before or after t_r. Inference uses the last 9 frames up to the firing
-frame, taking frames [0, 3, 5, 8] of them (`INFERENCE_PICK`).
+frame, taking frames [0, 3, 5, 8] of them (`emo_prediction.window.INPUT_FRAMES`).
 """
 from dataclasses import dataclass
 
 import numpy as np
 
 from emo_prediction.expression_analysis import ClipError, analyze_expression
-
-HALF = 8                      # frames kept on each side of t_r
-INFERENCE_PICK = (0, 3, 5, 8)  # which of the last 9 frames the online predictor feeds the model
+from emo_prediction.window import INPUT_FRAMES, PEAK_WINDOW_HALF
 
 
 @dataclass
@@ -42,7 +40,7 @@ class WindowDataset:
     def draw(self, rng: np.random.Generator, center_jitter: int = 4):
         """One augmented (inputs (N, 4, 113, 2), labels (N, 113, 2)) draw."""
         n = len(self)
-        centers = HALF + rng.integers(-center_jitter, center_jitter + 1, n)
+        centers = PEAK_WINDOW_HALF + rng.integers(-center_jitter, center_jitter + 1, n)
         picks = np.sort(np.stack([rng.choice(9, 4, replace=False) for _ in range(n)]), axis=1)
         idx = centers[:, None] - 4 + picks
         inputs = self.around_peak[np.arange(n)[:, None], idx]
@@ -51,12 +49,12 @@ class WindowDataset:
 
     def fixed_inputs(self):
         """Deterministic evaluation inputs: frames [0, 3, 5, 8] of the 9 around t_r, label = t_m."""
-        idx = HALF - 4 + np.array(INFERENCE_PICK)
+        idx = PEAK_WINDOW_HALF - 4 + np.array(INPUT_FRAMES)
         return self.around_peak[:, idx].astype(np.float32), self.targets[:, 0].astype(np.float32)
 
     def mimic_faces(self):
         """The mimicry baseline: the face at the peak activation."""
-        return self.around_peak[:, HALF].astype(np.float32)
+        return self.around_peak[:, PEAK_WINDOW_HALF].astype(np.float32)
 
     def split(self, mode: str = 'within', val_fraction: float = 0.2, seed: int = 0):
         """(train, val): 'within' = 80:20 of each participant's videos; 'lpo' = leave participants out."""
@@ -113,7 +111,8 @@ def window_from_clip(face_xy: np.ndarray, fps: float):
     from emo_prediction.expression_analysis import fill_gaps
     face = fill_gaps(face_xy, 5)
     n = len(face)
-    idx = np.clip(np.arange(events.peak_activation_frame - HALF, events.peak_activation_frame + HALF + 1), 0, n - 1)
+    peak = events.peak_activation_frame
+    idx = np.clip(np.arange(peak - PEAK_WINDOW_HALF, peak + PEAK_WINDOW_HALF + 1), 0, n - 1)
     tgt = np.clip(np.arange(events.target_frame, events.target_frame + 4), 0, n - 1)
     lead = (events.target_frame - events.peak_activation_frame) / fps
     return (face[idx], face[tgt], lead), ''

@@ -28,7 +28,7 @@ from scipy import stats
 
 from emo_prediction.dataset import WindowDataset, build_from_clips, synthetic_clips
 from emo_prediction.detector import DetectorParams, run_detector
-from emo_prediction.model import FastPredictor, load_checkpoint
+from emo_prediction.model import NumpyPredictor, load_checkpoint
 from emo_common.stats import summary
 
 
@@ -37,7 +37,7 @@ def sample_errors(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
     return np.abs(pred - target).reshape(len(pred), -1).mean(axis=1)
 
 
-def compare(predictor: FastPredictor, test: WindowDataset, pool: WindowDataset, seed: int = 0) -> dict:
+def compare(predictor: NumpyPredictor, test: WindowDataset, pool: WindowDataset, seed: int = 0) -> dict:
     """Errors of the model and of both baselines on the test windows, with paired t-tests."""
     inputs, target = test.fixed_inputs()
     ours = sample_errors(np.stack([predictor.predict(x) for x in inputs]), target)
@@ -61,7 +61,7 @@ def cross_validate(data: WindowDataset, by: str, k: int, train_kwargs: dict, see
     for i, (train_set, test_set) in enumerate(data.folds(k, by, seed)):
         inner_train, inner_val = train_set.split('within', 0.2, seed)
         model, _ = train(inner_train, inner_val, seed=seed + i, progress=False, **train_kwargs)
-        res = compare(FastPredictor.from_model(model), test_set, train_set, seed)
+        res = compare(NumpyPredictor.from_model(model), test_set, train_set, seed)
         folds.append({k2: v for k2, v in res.items() if k2 != 'errors'})
     means = {m: [f['summary'][m]['mean'] for f in folds] for m in ('ours', 'mimicry', 'random_search')}
     return {'by': by, 'k': k, 'folds': folds, 'mean_of_folds': {m: summary(v) for m, v in means.items()},
@@ -170,7 +170,7 @@ def main(argv=None) -> int:
         from emo_prediction.model import default_model_path
         args.model = pathlib.Path(default_model_path())
     model, meta = load_checkpoint(args.model)
-    predictor = FastPredictor.from_model(model)
+    predictor = NumpyPredictor.from_model(model)
     results = {'model': str(args.model), 'model_meta': meta}
     data = None
     if args.data:

@@ -2,7 +2,7 @@
 
     model = PredictiveModel(hidden=256)
     target = model(frames)                 # frames (batch, 4, 113, 2) -> (batch, 113, 2)
-    fast = FastPredictor.from_model(model)
+    fast = NumpyPredictor.from_model(model)
     target = fast.predict(frames[0])       # one sample, numpy, no autograd
 
 Eight fully connected layers; tanh after the first six; a skip connection
@@ -50,7 +50,7 @@ class PredictiveModel(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
-class FastPredictor:
+class NumpyPredictor:
     """The same network as a few float32 numpy matrix products, for one sample at a time.
 
     On a small MLP, PyTorch's per-call overhead (autograd bookkeeping, dispatch,
@@ -68,7 +68,7 @@ class FastPredictor:
         self._x = np.empty(IN_FEATURES, np.float32)
 
     @classmethod
-    def from_model(cls, model: PredictiveModel) -> 'FastPredictor':
+    def from_model(cls, model: PredictiveModel) -> 'NumpyPredictor':
         return cls([fc.weight.detach().cpu().numpy() for fc in model.fc],
                    [fc.bias.detach().cpu().numpy() for fc in model.fc])
 

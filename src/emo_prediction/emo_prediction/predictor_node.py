@@ -49,7 +49,7 @@ from emo_common.messages import (IMPLAUSIBLE, MALFORMED, Rejections, StampOrder,
                                  stamp_problem)
 from emo_prediction.anticipator import ANTICIPATE, MIMIC, MODES, ONSET_FACES, Anticipator
 from emo_prediction.detector import DetectorParams
-from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint, load_forecaster
+from emo_prediction.model import NumpyPredictor, default_model_path, load_checkpoint, load_forecaster
 from emo_common.layout import landmark_layout
 from emo_prediction.forecast_model import OnlineAdaptation
 
@@ -107,7 +107,7 @@ class PredictorNode(Node):
         if p['mode'] == ANTICIPATE:
             path = p['model_path'] or default_model_path()
             model, meta = load_checkpoint(path)
-            predictor = FastPredictor.from_model(model)
+            predictor = NumpyPredictor.from_model(model)
             lead = lead or float(meta.get('median_lead_s', 0.8))
             if p['forecast']:
                 forecaster, _ = load_forecaster(path, max_gap_s=p['max_gap_s'])

@@ -266,7 +266,7 @@ def window_report(corpus, make_predictor, folds=None) -> dict:
     `make_predictor(train_people)` builds the target-face model without the test people of each fold
     (folds: (train people, test people) pairs; default one person per fold)."""
     from emo_prediction.corpus import leave_person_out
-    from emo_prediction.dataset import HALF, INFERENCE_PICK
+    from emo_prediction.window import INPUT_FRAMES, PEAK_WINDOW_HALF
     from emo_common.stats import paired, summary
     rows = []
     todo = [(tr, p) for tr, te in (folds or leave_person_out(corpus.people)) for p in te]
@@ -285,12 +285,12 @@ def window_report(corpus, make_predictor, folds=None) -> dict:
                 if peak is None:
                     row['skipped'] = 'no offline peak activation'
                     continue
-                idx = np.clip(peak - HALF + np.arange(2 * HALF + 1), 0, len(face) - 1)
+                idx = np.clip(peak - PEAK_WINDOW_HALF + np.arange(2 * PEAK_WINDOW_HALF + 1), 0, len(face) - 1)
                 window, truth = face[idx], face[o['target_frame']]
                 if not (np.isfinite(window).all() and np.isfinite(truth).all()):
                     row['skipped'] = 'no face in the window'
                     continue
-                inputs = window[HALF - 4 + np.array(INFERENCE_PICK)]
+                inputs = window[PEAK_WINDOW_HALF - 4 + np.array(INPUT_FRAMES)]
                 newest = peak + 4
                 lead = (o['target_frame'] - newest) / seq.fps
                 row['peak_to_target_s'] = (o['target_frame'] - peak) / seq.fps

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from emo_prediction.dataset import WindowDataset, build_from_clips, synthetic_clips
-from emo_prediction.model import FastPredictor, PredictiveModel, load_checkpoint, save_checkpoint
+from emo_prediction.model import NumpyPredictor, PredictiveModel, load_checkpoint, save_checkpoint
 
 
 def test_architecture_is_the_papers():
@@ -32,7 +32,7 @@ def test_the_skip_connection_carries_layer_4_into_layer_6():
 def test_fast_predictor_matches_torch():
     torch.manual_seed(1)
     model = PredictiveModel(hidden=32).eval()
-    fast = FastPredictor.from_model(model)
+    fast = NumpyPredictor.from_model(model)
     x = np.random.default_rng(0).normal(0, 0.3, (5, 4, 113, 2)).astype(np.float32)
     with torch.inference_mode():
         ref = model(torch.from_numpy(x)).numpy()
@@ -93,6 +93,6 @@ def test_a_short_training_beats_mimicry_on_unseen_people(small_data):
     model, history = train(train_set, val_set, hidden=64, lr=1e-3, epochs=25, patience=25, progress=False)
     assert history[-1]['train_mae'] < history[0]['train_mae']
     test, _ = build_from_clips(synthetic_clips(150, 10, seed=6, first_person=2000), progress=False)
-    res = compare(FastPredictor.from_model(model), test, small_data)
+    res = compare(NumpyPredictor.from_model(model), test, small_data)
     assert res['summary']['ours']['mean'] < res['summary']['mimicry']['mean'] < res['summary']['random_search']['mean']
     assert res['ttest_vs_mimicry']['p'] < 0.05

@@ -137,7 +137,7 @@ def test_publishes_the_forecast_and_the_target_on_a_replayed_real_like_sequence(
     from emo_prediction.detector import DetectorParams
     from emo_common.layout import landmark_layout
     from emo_prediction.forecast_model import OnlineAdaptation
-    from emo_prediction.model import FastPredictor, default_model_path, load_checkpoint, load_forecaster
+    from emo_prediction.model import NumpyPredictor, default_model_path, load_checkpoint, load_forecaster
     node, executor, pub, got = rig
     gen = ExpressionGenerator(seed=45)
     clip = gen.continuous_clip(gen.person(3003), 8.0, talking=True, expressions_per_min=12)
@@ -152,7 +152,7 @@ def test_publishes_the_forecast_and_the_target_on_a_replayed_real_like_sequence(
     model, meta = load_checkpoint(default_model_path())
     forecaster, _ = load_forecaster(default_model_path())
     assert forecaster is not None and 'OnlineAdaptation' in proc.log()      # adapt: true by default
-    offline = Anticipator(FastPredictor.from_model(model), 'anticipate', float(meta['median_lead_s']), 30.0,
+    offline = Anticipator(NumpyPredictor.from_model(model), 'anticipate', float(meta['median_lead_s']), 30.0,
                           DetectorParams(), landmark_layout()[1], lag, OnlineAdaptation(forecaster, horizon_s=lag))
     expected = [offline.update(seconds(landmarks(i, f).header.stamp), f) for i, f in enumerate(faces)]
     anticipating, moved = 0, []
