@@ -1,7 +1,7 @@
 """Motor babbling: random commands the head's constraints allow, and the face each one makes.
 
     python -m emo_inverse.babbling --samples 1000 --out babble.npz           # simulated head, offline
-    ros2 run emo_inverse babble_node                                          # through the driver (see README)
+    ros2 run emo_inverse babble_node                                          # through the driver (src/emo_inverse/README.md)
 
 As in the paper, two sessions: the upper face (brows, lids) moves while the
 mouth stays calm, then the mouth and jaw move while the upper face stays calm;

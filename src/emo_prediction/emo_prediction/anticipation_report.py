@@ -3,7 +3,7 @@
     report = anticipation_report(load_corpus(ONSETS), model_path=None)   # the shipped default model
     print(format_report(report))
 
-Two protocols (README: Anticipation, "Measured on real faces"):
+Two protocols (src/emo_prediction/README.md, "Measured on real faces"):
 
 (a) the paper's windows: on each labelled onset, the target-face model fed 4 of
     the 9 frames around the offline peak activation, against mimicry (the face

@@ -12,7 +12,7 @@ predicts the target's displacement from the newest input face, which is added
 back: the paper's mimicry baseline is the starting point, and the network
 learns what the first subtle changes say about where the face is going.
 The paper gives no hidden sizes; `hidden` was chosen by validation error and
-speed (README: Anticipation).
+speed (src/emo_prediction/README.md).
 """
 import numpy as np
 import torch

@@ -167,7 +167,7 @@ def main(argv=None) -> int:
     parser.add_argument('--no-forecaster', action='store_true', help='train the target-face model only')
     parser.add_argument('--split', choices=['within', 'lpo'], default='within',
                         help='80:20 within each participant, or leave participants out')
-    parser.add_argument('--hidden', type=int, default=128, help='hidden width (chosen by validation error and speed: README)')
+    parser.add_argument('--hidden', type=int, default=128, help='hidden width (chosen by validation error and speed: src/emo_prediction/README.md)')
     parser.add_argument('--lr', type=float, default=1e-5)
     parser.add_argument('--batch', type=int, default=128)
     parser.add_argument('--epochs', type=int, default=200)
