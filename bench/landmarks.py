@@ -26,7 +26,7 @@ def per_frame() -> dict:
     from emo_perception.demo_video import demo_clip
     from emo_perception.face_frame import mesh_to_face_landmarks
     from emo_perception.face_mesh import FaceMeshTracker
-    from emo_perception.messages import face_landmarks_msg
+    from emo_perception.landmarks_message import face_landmarks_msg
 
     cap = cv2.VideoCapture(str(demo_clip(progress=False).video_path))
     frames = []

@@ -29,7 +29,7 @@ from emo_perception.face_frame import mesh_to_face_landmarks
 from emo_perception.face_mesh import FaceMeshTracker
 from emo_perception.face_tracking import FOLLOW, FaceTracker, bounding_box
 from emo_perception.image_conversion import ImageConversionError, array_to_image, image_to_rgb
-from emo_perception.messages import face_landmarks_msg
+from emo_perception.landmarks_message import face_landmarks_msg
 from emo_perception.visualization import annotate, face_markers
 
 # The rate its output should have (/diagnostics warns outside it): a 30 fps camera, with room both ways.

@@ -3,7 +3,7 @@
     anticipator = Anticipator(NumpyPredictor.from_model(model), lead_s=0.8, fps=30, robot_lag_s=0.2,
                               forecaster=forecaster)
     out = anticipator.update(t, face_xy)     # per frame; None while there is nothing to say
-    out.face_xy, out.kind                    # the face to show now; 'anticipate' (an onset under way) or 'follow'
+    out.face_xy, out.kind                    # the face to show now; ONSET (an onset under way) or FOLLOW
     out.target_xy                            # the predicted target face (None when following)
 
 The robot's face reaches what it is told `robot_lag_s` later, so what it is
@@ -36,13 +36,16 @@ from emo_common.layout import NUM_LANDMARKS
 # The predictor's modes, as AnticipatedFace.mode names them.
 ANTICIPATE, MIMIC = AnticipatedFace.MODE_ANTICIPATE, AnticipatedFace.MODE_MIMIC
 MODES = (ANTICIPATE, MIMIC)
+# What a published face is (Anticipation.kind): not the mode, which says what the node was asked to do.
+ONSET, FOLLOW = 'onset', 'follow'
 ONSET_FACES = ('paced', 'forecast')   # what is shown during an onset: paced towards the target, or the forecast
 
 
 @dataclass(frozen=True)
 class Anticipation:
     face_xy: np.ndarray            # (113, 2) face frame: the face to show now
-    kind: str                      # 'anticipate' (an onset under way) or 'follow' (the face forecast at t + lag)
+    kind: str                      # ONSET (an onset under way: towards its predicted target) or FOLLOW (following
+                                   # the person: the face forecast at t + lag, or in mimicry the face itself)
     stamp: float                   # time of the newest observed face it is based on
     peak_activation_time: float    # the detected peak activation (== stamp when following)
     lead_s: float                  # expected time from stamp to the target face (0 when following)
@@ -85,7 +88,7 @@ class Anticipator:
             if self.forecaster is not None:
                 self.forecaster.update(t, None)
             last = self._last
-            if self._onset is None or last is None or last.kind != 'anticipate' or t - self._onset[0] >= self.lead_s:
+            if self._onset is None or last is None or last.kind != ONSET or t - self._onset[0] >= self.lead_s:
                 return None
             return last
         face_xy = np.asarray(face_xy, dtype=np.float32).reshape(NUM_LANDMARKS, 2)
@@ -95,9 +98,9 @@ class Anticipator:
         self.history.append(face_xy)
         self.times.append(t)
         if self.mode == MIMIC:
-            return Anticipation(face_xy, 'follow', t, t, 0.0, confidence)
+            return Anticipation(face_xy, FOLLOW, t, t, 0.0, confidence)
         event = self.detector.update(t, face_xy)
-        follow = Anticipation(self._forecast(t, face_xy), 'follow', t, t, 0.0, confidence)
+        follow = Anticipation(self._forecast(t, face_xy), FOLLOW, t, t, 0.0, confidence)
         if event is not None:
             self.fires += 1
             strength = min(1.0, event.activation / (2.0 * self.detector.threshold))
@@ -115,7 +118,7 @@ class Anticipator:
         if np.linalg.norm(face_xy - rest, axis=1).mean() >= np.linalg.norm(target - rest, axis=1).mean():
             return follow
         shown = self._paced(face_xy, target) if self.onset_face == 'paced' else follow.face_xy
-        self._last = Anticipation(shown, 'anticipate', t, peak_t, self.lead_s - (t - fire_t),
+        self._last = Anticipation(shown, ONSET, t, peak_t, self.lead_s - (t - fire_t),
                                   float(confidence * scale), target)
         return self._last
 

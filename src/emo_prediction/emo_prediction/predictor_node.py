@@ -47,7 +47,7 @@ from emo_common.params import Param, declare, watch
 from emo_common.diagnostics import TopicFrequency, Updater
 from emo_common.messages import (IMPLAUSIBLE, MALFORMED, Rejections, StampOrder, check_face, face_values,
                                  stamp_problem)
-from emo_prediction.anticipator import ANTICIPATE, MIMIC, MODES, ONSET_FACES, Anticipator
+from emo_prediction.anticipator import ANTICIPATE, MIMIC, MODES, ONSET, ONSET_FACES, Anticipator
 from emo_prediction.detector import DetectorParams
 from emo_prediction.model import NumpyPredictor, default_model_path, load_checkpoint, load_forecaster
 from emo_common.layout import landmark_layout
@@ -256,12 +256,12 @@ class PredictorNode(Node):
         out = self.anticipator.update(t, face, confidence)
         if out is None:
             return
-        remaining = max(0.0, out.lead_s - (t - out.stamp)) if out.kind == 'anticipate' else 0.0
-        self.last_lead = remaining if out.kind == 'anticipate' else self.last_lead
+        remaining = max(0.0, out.lead_s - (t - out.stamp)) if out.kind == ONSET else 0.0
+        self.last_lead = remaining if out.kind == ONSET else self.last_lead
         reply = AnticipatedFace(header=Header(stamp=msg.header.stamp, frame_id=msg.header.frame_id),
                                 mode=self.mode, confidence=float(out.confidence))
         reply.peak_activation_stamp = Time(seconds=out.peak_activation_time).to_msg() \
-            if out.kind == 'anticipate' else msg.header.stamp
+            if out.kind == ONSET else msg.header.stamp
         reply.lead_time = Duration(sec=int(remaining), nanosec=int((remaining % 1.0) * 1e9))
         reply.face_xy = face_values(out.face_xy)      # ValueError on a broken face: counted, not published
         if out.target_xy is not None:

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from emo_prediction.anticipator import Anticipator
+from emo_prediction.anticipator import FOLLOW, ONSET, Anticipator
 from emo_common.layout import landmark_layout
 from emo_prediction.synthetic import ExpressionGenerator
 
@@ -35,7 +35,7 @@ def test_mimic_mode_is_the_current_face():
     clip = _clip()
     outs = _run(Anticipator(None, 'mimic', fps=clip.fps, vertex_ids=IDS), clip)
     for face, out in zip(clip.face_xy, outs):
-        assert out.kind == 'follow' and out.target_xy is None
+        assert out.kind == FOLLOW and out.target_xy is None
         np.testing.assert_array_equal(out.face_xy, face)
 
 
@@ -51,9 +51,9 @@ def test_without_pacing_the_target_is_shown_from_the_firing_on():
     target = clip.face_xy[clip.target_frame]
     outs = _run(Anticipator(TargetOracle(target), 'anticipate', 0.8, clip.fps, None, IDS, robot_lag_s=0.0), clip)
     kinds = [o.kind for o in outs]
-    first = kinds.index('anticipate')
+    first = kinds.index(ONSET)
     assert clip.onset_start_frame <= first < clip.target_frame
-    assert all(k == 'follow' for k in kinds[:first])
+    assert all(k == FOLLOW for k in kinds[:first])
     np.testing.assert_allclose(outs[first].face_xy, target)
     np.testing.assert_allclose(outs[first].target_xy, target)
     assert outs[first].lead_s == pytest.approx(0.8)
@@ -79,11 +79,11 @@ def test_paced_anticipation_leads_the_person_by_about_the_robot_lag(label):
     # overshoots while the person slows into the target), not the whole onset ahead as the
     # unpaced target shown from the firing on would be.
     assert 1 <= lead_frames <= 2 * lag_s * clip.fps + 1, (label, person, told)
-    first = next(i for i, o in enumerate(outs) if o.kind == 'anticipate')
+    first = next(i for i, o in enumerate(outs) if o.kind == ONSET)
     assert first < told, (label, first, told)
     # Every paced face lies on the way from the current face to the target.
     for face, o in zip(clip.face_xy, outs):
-        if o.kind == 'anticipate':
+        if o.kind == ONSET:
             assert np.linalg.norm(o.face_xy - face) <= np.linalg.norm(target - face) + 1e-6
 
 
@@ -93,7 +93,7 @@ def test_a_lost_face_keeps_the_prediction_for_its_lead_time_only():
     a = Anticipator(TargetOracle(target), 'anticipate', 0.5, clip.fps, None, IDS, robot_lag_s=0.0)
     for i, face in enumerate(clip.face_xy):
         out = a.update(i / clip.fps, face)
-        if out.kind == 'anticipate':
+        if out.kind == ONSET:
             break
     t = i / clip.fps
     assert a.update(t + 0.1, None) is out

@@ -133,7 +133,7 @@ def test_publishes_the_forecast_and_the_target_on_a_replayed_real_like_sequence(
     30 fps: every published face is what the Anticipator computes offline on the same frames with
     the shipped model, i.e. the face forecast robot_lag_s ahead (not the current face) outside onsets
     and, from the detector's firing on, the paced face and the predicted target face."""
-    from emo_prediction.anticipator import Anticipator
+    from emo_prediction.anticipator import ONSET, Anticipator
     from emo_prediction.detector import DetectorParams
     from emo_common.layout import landmark_layout
     from emo_prediction.forecast_model import OnlineAdaptation
@@ -160,7 +160,7 @@ def test_publishes_the_forecast_and_the_target_on_a_replayed_real_like_sequence(
         i = int(round((seconds(m.header.stamp) - T0) * 30))
         shown = np.array(m.face_xy).reshape(113, 2)
         np.testing.assert_allclose(shown, expected[i].face_xy, atol=1e-5)
-        if expected[i].kind == 'anticipate':
+        if expected[i].kind == ONSET:
             anticipating += 1
             assert len(m.target_xy) == 226 and m.lead_time.sec + m.lead_time.nanosec > 0
             np.testing.assert_allclose(np.array(m.target_xy).reshape(113, 2), expected[i].target_xy, atol=1e-5)
