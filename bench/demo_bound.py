@@ -25,10 +25,11 @@ Policies replayed (each a face to command per observed frame):
 import argparse
 import json
 import pathlib
-import subprocess
 import sys
 
 import numpy as np
+
+from emo_common.provenance import git_commit
 
 HERE = pathlib.Path(__file__).resolve().parent
 ORACLE_K = tuple(range(0, 16))
@@ -176,14 +177,6 @@ def graph_run(clip, oracle, out: pathlib.Path, tag: str) -> dict:
             'frame_offset': None if t0 is None or not first_stamp else round((first_stamp[0] - t0) * clip.fps, 2)}
 
 
-def commit() -> str:
-    try:
-        return subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=HERE, capture_output=True,
-                              text=True).stdout.strip() or 'unknown'
-    except OSError:
-        return 'unknown'
-
-
 def median_abs(gaps: dict):
     vals = [abs(v) for v in gaps.values()]
     return round(float(np.median(vals)), 1) if vals and None not in vals else None
@@ -236,7 +229,7 @@ def main(argv=None) -> int:
         o = oracle(plan)
         return replay([o.face(i, f) for i, f in enumerate(faces)])
 
-    result = {'commit': commit(),
+    result = {'commit': git_commit(short=True, where=HERE),
               'clip': 'demo clip ' + json.loads((clip.video_path.parent / 'demo.json').read_text())['version'],
               'protocol': ('offline replay of the make demo chain (plant real): frames arrive capture_latency_s + '
                            'compute_s after capture; gap = robot 90 % arrival - person 90 % arrival (emo_bringup.timing)'),

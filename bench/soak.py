@@ -30,12 +30,13 @@ import argparse
 import json
 import os
 import pathlib
-import subprocess
 import sys
 import tempfile
 import time
 
 import numpy as np
+
+from emo_common.provenance import git_commit
 
 HERE = pathlib.Path(__file__).resolve().parent
 REPLUG_EVERY_S = 30.0
@@ -52,17 +53,6 @@ def rss_kib(pid: int) -> int:
     except OSError:
         pass
     return 0
-
-
-def commit() -> str:
-    try:
-        sha = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=HERE, capture_output=True,
-                             text=True, check=True).stdout.strip()
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=HERE,
-                               capture_output=True, text=True).stdout.strip()
-        return sha + ('+dirty' if dirty else '')
-    except (OSError, subprocess.CalledProcessError):
-        return 'unknown'
 
 
 # --- hostile messages ---------------------------------------------------------------------------
@@ -322,7 +312,7 @@ def main(argv=None) -> int:
     per_node = {n: round(100.0 * (end.get(n, 0) - first[n]) / first[n], 2) for n in first if first[n]}
     total_first, total_end = sum(first.values()), sum(end.values())
     result = {
-        'commit': commit(), 'started_utc': started, 'protocol': 'bench/soak.py (see its docstring)',
+        'commit': git_commit(short=True, where=HERE), 'started_utc': started, 'protocol': 'bench/soak.py (see its docstring)',
         'duration_s': args.seconds, 'goal_sets_written': len(r['received']),
         'range_violations': received['range_violations'],
         'speed_violations': published['speed_violations'],

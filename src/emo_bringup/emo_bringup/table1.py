@@ -38,21 +38,15 @@ import numpy as np
 PAPER = {'accuracy': 0.722, 'ppv': 0.805, 'for': 0.462, 'lr_plus': 1.782,
          'protocol': 'Hu et al. 2024, Table 1: commands from the predicted vs the real target face, '
                      'human test faces, the whole pipeline'}
-EARLY_FRAMES = 3          # a firing this many frames before the rise still counts (as onset_report)
+EARLY_FRAMES = 3          # a firing this many frames before the rise still counts (as make evaluate's)
 METRICS = ('accuracy', 'ppv', 'sensitivity', 'fpr', 'for', 'lr_plus')
-
-
-def _first_firing(fires, onset):
-    hits = [(f, tgt) for f, tgt in sorted(fires, key=lambda x: x[0])
-            if onset['rise_start_frame'] - EARLY_FRAMES <= f <= onset['target_frame']]
-    return hits[0] if hits else None
 
 
 def onset_rows(corpus, setup, horizon_s: float, say=print) -> list:
     """Per labelled onset: the faces at the first firing (predicted target, face at the firing) and the
     real target and rest faces, from the predictor replayed leave-person-out."""
     from emo_prediction.corpus import check_disjoint
-    from emo_prediction.real_eval import replay
+    from emo_prediction.real_eval import first_firing, replay
     rows = []
     for train_people, test_people in setup.folds:
         check_disjoint(train_people, test_people)
@@ -72,7 +66,7 @@ def onset_rows(corpus, setup, horizon_s: float, say=print) -> list:
                     rest = np.nanmean(face[r0:r1 + 1], axis=0)
                     row = {'onset_id': o.get('onset_id', ''), 'person': person, 'label': o['label'],
                            'source_id': seq.source_id, 'rest': rest, 'target': face[o['target_frame']]}
-                    hit = _first_firing(firings.get(seq.source_id, []), o)
+                    hit = first_firing(firings.get(seq.source_id, []), o, EARLY_FRAMES)
                     if hit is None:
                         row['skipped'] = 'the detector did not fire on this onset'
                     elif hit[1] is None:
@@ -190,7 +184,8 @@ def format_table(r: dict) -> str:
 
 
 def main(argv=None) -> int:
-    from emo_prediction.anticipation_report import FoldSetup, git_commit
+    from emo_common.provenance import git_commit
+    from emo_prediction.anticipation_report import FoldSetup
     from emo_prediction.corpus import load_corpus
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--onsets', default=None, help='real onsets folder (default: shared/data/real_onsets)')

@@ -50,14 +50,6 @@ def test_the_state_publisher_gets_the_urdf_and_the_joint_states(tmp_path):
     assert spec.overrides['frame_prefix'] == 'head_a/' and spec.namespace == 'head_a'
 
 
-def _quaternion_matrix(q) -> 'np.ndarray':
-    import numpy as np
-    x, y, z, w = q.x, q.y, q.z, q.w
-    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-                     [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-                     [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)]])
-
-
 def _compose(edges: dict, source: str, target: str):
     """source_T_target from TF edges {child: (parent, 4x4 parent_T_child)}."""
     import numpy as np
@@ -91,6 +83,7 @@ def test_robot_state_publisher_publishes_the_heads_tree_as_the_joint_states_say(
     except PackageNotFoundError:
         pytest.skip('robot_state_publisher is not installed (no wheel: a system ROS package)')
     from rclpy.qos import DurabilityPolicy, QoSProfile
+    from scipy.spatial.transform import Rotation
     from sensor_msgs.msg import JointState
     from std_msgs.msg import Header
     from tf2_msgs.msg import TFMessage
@@ -105,7 +98,8 @@ def test_robot_state_publisher_publishes_the_heads_tree_as_the_joint_states_say(
         def on_tf(msg):
             for t in msg.transforms:
                 m = np.eye(4)
-                m[:3, :3] = _quaternion_matrix(t.transform.rotation)
+                q = t.transform.rotation
+                m[:3, :3] = Rotation.from_quat([q.x, q.y, q.z, q.w]).as_matrix()
                 m[:3, 3] = [t.transform.translation.x, t.transform.translation.y, t.transform.translation.z]
                 edges[t.child_frame_id] = (t.header.frame_id, m)
         return on_tf

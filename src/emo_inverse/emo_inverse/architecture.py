@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from emo_common.provenance import git_commit
 from emo_inverse import babbling
 from emo_inverse.model import NumpyInverse
 from emo_inverse.train import train
@@ -39,11 +40,11 @@ def call_cost_us(model, faces: np.ndarray, calls: int = 2000) -> float:
 def compare(data: dict, candidates=CANDIDATES, shares=WHOLE_SHARES, seeds=(0, 1), epochs: int = 300,
             progress: bool = True) -> list:
     rows = []
+    parts = babbling.split(data, seed=0)                     # one split for every candidate
     for widths in candidates:
         for share in shares:
             runs = []
             for seed in seeds:
-                parts = babbling.split(data, seed=0)             # one split for every candidate
                 t0 = time.time()
                 model, history, _ = train(data, widths, epochs=epochs, seed=seed, whole_share=share,
                                           progress=False, parts=parts)
@@ -66,7 +67,6 @@ def compare(data: dict, candidates=CANDIDATES, shares=WHOLE_SHARES, seeds=(0, 1)
 
 def main(argv=None) -> int:
     from emo_inverse import default_path
-    from emo_inverse.evaluate import _git_commit
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--data', type=pathlib.Path, default=None, help='babbling dataset (default: the shipped one)')
     parser.add_argument('--epochs', type=int, default=300)
@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     best = min(rows, key=lambda r: r['val_l1'])
     # Within 2 % of the lowest validation error, the cheapest call wins.
     choice = min((r for r in rows if r['val_l1'] <= 1.02 * best['val_l1']), key=lambda r: r['call_us'])
-    out = {'protocol': {'commit': _git_commit(), 'date': datetime.datetime.now(datetime.timezone.utc)
+    out = {'protocol': {'commit': git_commit(short=True), 'date': datetime.datetime.now(datetime.timezone.utc)
                         .isoformat(timespec='seconds'), 'data': str(data_path),
                         'judged_on': 'validation (early-stopping) samples: mean of the L1 on 1000 augmented faces '
                                      'and on the whole-face ones; mean of 2 training seeds; test samples untouched',

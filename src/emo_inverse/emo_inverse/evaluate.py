@@ -33,6 +33,7 @@ import pathlib
 import numpy as np
 import torch
 
+from emo_common.provenance import git_commit
 from emo_common.stats import paired, summary
 from emo_inverse import babbling, default_path
 from emo_inverse.model import load_checkpoint
@@ -67,8 +68,8 @@ def test_samples(meta: dict, data: dict, test_data: dict = None) -> tuple:
     if not record or 'train_digests' not in record:
         raise ValueError('the checkpoint records no training split: its test set cannot be checked '
                          '(retrain it with python -m emo_inverse.train)')
-    digests = babbling.sample_digests(data)
-    train_rows = [i for i, d in enumerate(digests) if d in set(record['train_digests'])]
+    trained = set(record['train_digests'])
+    train_rows = [i for i, d in enumerate(babbling.sample_digests(data)) if d in trained]
     if len(train_rows) != record['counts']['train']:
         raise ValueError(f"--data holds {len(train_rows)} of the model's {record['counts']['train']} training "
                          f'samples: pass the dataset it was trained on')
@@ -76,7 +77,7 @@ def test_samples(meta: dict, data: dict, test_data: dict = None) -> tuple:
         if dataset_digest(data) != record['dataset_digest']:
             raise ValueError('--data is not the dataset the model was trained on (its digest differs)')
         test_data = babbling.subset(data, record['test_index'])
-    seen = set(record['train_digests']) | set(record['val_digests'])
+    seen = trained | set(record['val_digests'])
     overlap = sum(d in seen for d in babbling.sample_digests(test_data))
     if overlap:
         raise OverlapError(f'refused: {overlap} of {len(test_data["commands"])} test samples were used in '
@@ -146,15 +147,6 @@ def evaluate(model, meta: dict, data: dict, head, test_data: dict = None, seed: 
     return out
 
 
-def _git_commit() -> str:
-    import subprocess
-    try:
-        return subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True,
-                              cwd=pathlib.Path(__file__).parent, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return 'unknown'
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--model', type=pathlib.Path, default=None, help='checkpoint (default: the shipped one)')
@@ -177,7 +169,7 @@ def main(argv=None) -> int:
     except ValueError as err:
         print(f'emo_inverse.evaluate: {err}')
         return 2
-    results = {'protocol': {'commit': _git_commit(),
+    results = {'protocol': {'commit': git_commit(short=True),
                             'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
                             'model': str(model_path), 'widths': meta.get('widths'), 'data': str(data_path),
                             'test_data': str(args.test_data) if args.test_data else "the model's test split of data",

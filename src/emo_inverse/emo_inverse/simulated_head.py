@@ -163,10 +163,13 @@ class SimulatedHead:
         self.fields['jaw'] = (jaw_w, np.tile(np.array([0.0, 0.32]), (NUM_LANDMARKS, 1)))
         self.side = side
         self.corner_rows = {s: np.flatnonzero(_patch(face, lips, corner[s], 0.18) > 0.3) for s in ('r', 'l')}
-        self.lid_rows = {'upper': lid_up, 'lower': lid_lo}
-        # Cheeks: the face contour (jaw group) between the eyes' and the mouth's height.
+        self.lips_up_rows = _rows(*region('upper_lip_outer'))
+        # Per side, the rows the upper and lower face couple through (_coupling): lower lids, upper lids,
+        # and the cheeks, the face contour (jaw group) between the eyes' and the mouth's height.
         contour = rows['jaw21']
-        self.cheek_rows = contour[face[contour, 1] < mouth_y]
+        cheeks = contour[face[contour, 1] < mouth_y]
+        self.coupling_rows = {s: (lid_lo[side[lid_lo] == s], lid_up[side[lid_up] == s], cheeks[side[cheeks] == s])
+                              for s in ('r', 'l')}
 
     def travel(self, positions: np.ndarray) -> np.ndarray:
         """Each servo's signed share of its travel from calm, in the command sense (-1..1)."""
@@ -203,8 +206,7 @@ class SimulatedHead:
         for s in ('r', 'l'):
             if f'corner_a_{s}' in idx:
                 stretch += abs(sat[idx[f'corner_a_{s}']] - sat[idx[f'corner_b_{s}']]) / 4
-        lips_up = _rows(*region('upper_lip_outer'))
-        d[lips_up, 1] += 0.02 * stretch                              # stretched corners flatten the lips
+        d[self.lips_up_rows, 1] += 0.02 * stretch                              # stretched corners flatten the lips
         face = self.rest + d
         if noise and self.noise > 0:
             face = face + self.rng.normal(0, self.noise, face.shape)
@@ -215,10 +217,7 @@ class SimulatedHead:
         c, idx = self.COUPLING, self.head.index
         at = lambda name: sat[idx[name]] if name in idx else 0.0  # noqa: E731
         d = np.zeros_like(self.rest)
-        up, lo = self.lid_rows['upper'], self.lid_rows['lower']
-        for s in ('r', 'l'):
-            on = self.side == s
-            lo_s, up_s, cheek_s = lo[on[lo]], up[on[up]], self.cheek_rows[on[self.cheek_rows]]
+        for s, (lo_s, up_s, cheek_s) in self.coupling_rows.items():
             smile = max((at(f'corner_a_{s}') + at(f'corner_b_{s}')) / 2, 0.0) * (1.0 - 0.4 * jaw)
             d[lo_s, 1] -= c['corner_raise_lifts_lower_lids'] * smile
             d[cheek_s, 1] -= c['corner_raise_lifts_cheeks'] * smile

@@ -26,11 +26,11 @@ both sides.
 """
 import datetime
 import pathlib
-import subprocess
 import time
 
 import numpy as np
 
+from emo_common.provenance import git_commit
 from emo_prediction.real_eval import (HORIZONS, AnticipatorSystem, ForecastSystem, forecast_table, onset_report,
                                       preroll, window_report)
 
@@ -41,17 +41,6 @@ GOALS = {   # issue 11, item 4 (h = 200 ms)
     'forecast_all_ratio': 0.95, 'forecast_moving_ratio': 0.85, 'forecast_onset_rise_ratio': 0.95,
     'target_at_first_firing_ratio_to_copy': 0.8, 'fired_before_target_fraction': 0.9, 'median_lead_s': 0.4,
     'false_alarms_per_min_calm': 1.0, 'false_alarms_per_min_read_speech': 5.0}
-
-
-def git_commit() -> str:
-    try:
-        here = pathlib.Path(__file__).resolve().parent
-        out = subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=here, capture_output=True, text=True, timeout=10)
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=here,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return out.stdout.strip() + ('-dirty' if dirty else '') if out.returncode == 0 else 'unknown'
-    except (OSError, subprocess.SubprocessError):
-        return 'unknown'
 
 
 def detector_firings(corpus, params, people=None) -> dict:
@@ -197,8 +186,7 @@ def anticipation_report(corpus, model_path=None, horizons=HORIZONS, forecast_gri
     setup = FoldSetup(corpus, model_path, forecast_grid, outer_folds, quick, seed, adapt, say)
     model_path, meta, f_meta, grid, generated_s = (setup.model_path, setup.meta, setup.f_meta, setup.grid,
                                                    setup.generated_s)
-    folds, models, det = setup.folds, setup.models, setup.det
-    from emo_prediction.detector import CANDIDATE_PARAMS
+    folds, models, det, candidates = setup.folds, setup.models, setup.det, setup.candidates
 
     say("(a) the paper's windows ...", flush=True)
     windows = window_report(corpus, lambda train_people: models(train_people)[0],
@@ -267,10 +255,10 @@ def anticipation_report(corpus, model_path=None, horizons=HORIZONS, forecast_gri
             'forecaster': {'grid': grid, 'chosen_per_person': choices, 'generated_seconds': generated_s,
                            'selection': 'lowest mean per-person ratio to copy-current at 200 ms over 3 folds '
                                         'of the training people' if len(grid) > 1 and not quick else 'fixed'},
-            'detector': {'candidates': [c.activation_min for c in CANDIDATE_PARAMS],
-                         'chosen_per_person': {p: CANDIDATE_PARAMS[i].activation_min
+            'detector': {'candidates': [c.activation_min for c in candidates],
+                         'chosen_per_person': {p: candidates[i].activation_min
                                                for p, i in det['per_person'].items()},
-                         'chosen_on_all_people': CANDIDATE_PARAMS[det['all_people']].activation_min,
+                         'chosen_on_all_people': candidates[det['all_people']].activation_min,
                          'objective': f'share of onsets caught before the target - {FALSE_ALARM_PENALTY} '
                                       f'x false alarms per minute, on the other people'},
             'seconds': round(time.time() - t_start, 1)},

@@ -196,6 +196,14 @@ def _extrapolated(seq, frame: int, h: float) -> np.ndarray:
     return cv.forecast(h)
 
 
+def first_firing(fires, onset, early_frames: int = 3):
+    """The first (frame, target) of `fires` that counts for a labelled onset: from `early_frames` before its
+    rise to its target frame; None if the system did not fire on it."""
+    hits = [(f, tgt) for f, tgt in sorted(fires, key=lambda x: x[0])
+            if onset['rise_start_frame'] - early_frames <= f <= onset['target_frame']]
+    return hits[0] if hits else None
+
+
 def onset_report(corpus, firings: dict, early_frames: int = 3, after_s: float = 1.0) -> dict:
     """From where a system fired on each source: hits on the labelled onsets (a firing from
     `early_frames` before the rise to the target), lead before the target, target-face error at the
@@ -210,12 +218,12 @@ def onset_report(corpus, firings: dict, early_frames: int = 3, after_s: float = 
         excluded = np.zeros(len(face), bool)
         for o in seq.onsets:
             excluded[o['rest_frames'][0]:o['end_frame'] + int(after_s * seq.fps) + 1] = True
-            hits = [(f, tgt) for f, tgt in fires if o['rise_start_frame'] - early_frames <= f <= o['target_frame']]
+            hit = first_firing(fires, o, early_frames)
             row = {'onset_id': o.get('onset_id', ''), 'person': seq.person, 'label': o['label'],
-                   'talking': bool(o.get('talking', False)), 'fired': bool(hits),
+                   'talking': bool(o.get('talking', False)), 'fired': hit is not None,
                    'rise_to_target_s': (o['target_frame'] - o['rise_start_frame']) / seq.fps}
-            if hits:
-                f, tgt = hits[0]
+            if hit is not None:
+                f, tgt = hit
                 truth = face[o['target_frame']]
                 lead = (o['target_frame'] - f) / seq.fps
                 row['lead_s'] = lead

@@ -150,7 +150,7 @@ def train_forecaster(corpus, people, generated_s: float, grid, seed: int = 0, pr
 
 
 def main(argv=None) -> int:
-    from emo_prediction.anticipation_report import git_commit
+    from emo_common.provenance import git_commit
     from emo_prediction.train_forecast import DEFAULT_GRID
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     src = parser.add_mutually_exclusive_group(required=True)
