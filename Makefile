@@ -64,7 +64,7 @@ demo-bound: build
 # Anticipation on real faces, leave-person-out: prints both protocols, writes results/anticipation.json.
 evaluate: build
 	$(ENV)
-	python -m emo_prediction.evaluate --real "$(abspath $(ONSETS))" --out results
+	python -m emo_prediction.training.evaluate --real "$(abspath $(ONSETS))" --out results
 
 # The paper's Table 1 for the whole pipeline on real faces, leave-person-out: results/table1.json.
 table1: build
@@ -75,15 +75,15 @@ table1: build
 # baselines on equal terms: results/self_model/results.json, results/self_model_fresh/results.json.
 self-model: build
 	$(ENV)
-	python -m emo_inverse.evaluate --out results/self_model
-	python -m emo_inverse.babbling --samples 300 --seed 1 --lag-steps 0 --out build/babble_seed1.npz
-	python -m emo_inverse.evaluate --test-data build/babble_seed1.npz --out results/self_model_fresh
+	python -m emo_inverse.training.evaluate --out results/self_model
+	python -m emo_inverse.training.babbling --samples 300 --seed 1 --lag-steps 0 --out build/babble_seed1.npz
+	python -m emo_inverse.training.evaluate --test-data build/babble_seed1.npz --out results/self_model_fresh
 
 # The self-model's widths and whole-face share by validation error and call cost (about 10 minutes):
 # results/inverse_architecture.json.
 self-model-choice: build
 	$(ENV)
-	python -m emo_inverse.architecture --out results/inverse_architecture.json
+	python -m emo_inverse.training.architecture --out results/inverse_architecture.json
 
 bench: build
 	$(ENV)

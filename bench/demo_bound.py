@@ -39,7 +39,7 @@ OVERDRIVE_FRAMES = (2, 4, 6, 9, 12)
 
 def person_faces(clip):
     """(t (n,), faces (n, 113, 2)) of the clip as the landmark node sees it (NaN where no face)."""
-    from emo_prediction.build_dataset import video_face_xy
+    from emo_prediction.training.build_dataset import video_face_xy
     faces, _ = video_face_xy(clip.video_path)
     return np.arange(len(faces)) / clip.fps, faces
 
@@ -48,10 +48,11 @@ class Plant:
     """The demo's robot side: inverse arithmetic, HeadController, firmware profile, skin, simulated head."""
 
     def __init__(self, rate_hz: float = 50.0):
-        from emo_inverse import babbling, default_path
+        from emo_inverse import default_path
+        from emo_inverse.training import babbling
         from emo_inverse.model import NumpyInverse, load_checkpoint
         from emo_inverse.normalization import Normalizer, RestFaceEstimator
-        from emo_inverse.simulated_head import SimulatedHead, SkinLag
+        from emo_sim.simulated_head import SimulatedHead, SkinLag
         from emo_servo_driver.controller import HeadController
         from emo_description.head import load_head
         self.head = head = load_head()
@@ -69,7 +70,7 @@ class Plant:
     def run(self, arrivals, person, shown):
         """arrivals: when each frame reaches the stack; person: its face (inverse's rest face);
         shown: the face to command for it (None: nothing). Returns (t, robot faces)."""
-        from emo_servo_driver.dxl_sim import profile_motion
+        from emo_sim.dxl_sim import profile_motion
         head, ctl = self.head, self.ctl
         pos, vel = head.calm.astype(np.float64).copy(), np.zeros(len(head.servos))
         goals = ctl.start(pos)
@@ -188,7 +189,7 @@ def main(argv=None) -> int:
     from emo_bringup.graph import config_dir
     from emo_bringup.timing import Curves, _distance_curve, arrival_gaps
     from emo_inverse.robot_lag import default_self_model_path, read_lag
-    from emo_perception.demo_video import demo_clip
+    from emo_sim.demo_video import demo_clip
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--out', default=str(HERE.parent / 'results' / 'demo_bound.json'))
     parser.add_argument('--compute-s', type=float, default=0.013,

@@ -216,7 +216,7 @@ def driver_write_ms(n: int = 300) -> np.ndarray:
     write (26 goals) on the in-process simulated chain (real plant, the driver's latency timer)."""
     from emo_servo_driver.bus import DynamixelBus
     from emo_servo_driver.controller import HeadController
-    from emo_servo_driver.dxl_sim import SimulatedServoChain
+    from emo_sim.dxl_sim import SimulatedServoChain
     from emo_description.head import load_head
     head = load_head()
     sim = SimulatedServoChain(head.servos, dynamics=head.dynamics).start()
@@ -277,7 +277,7 @@ def main() -> int:
     if args.hops:
         _hop_process(args.hops, args.out)
         return 0
-    from emo_perception.demo_video import demo_clip
+    from emo_sim.demo_video import demo_clip
     demo_clip(progress=False)
     real = run_graph('real', SECONDS)
     ideal = run_graph('ideal', SECONDS_IDEAL)

@@ -14,7 +14,7 @@ import torch
 
 def setup(n: int = 5000):
     """The shipped model (plain and fast), the node's normalization, n faces of the shipped babbling."""
-    from emo_inverse import babbling
+    from emo_inverse.training import babbling
     from emo_inverse import default_path
     from emo_inverse.model import NumpyInverse, load_checkpoint
     from emo_inverse.normalization import Normalizer

@@ -23,7 +23,7 @@ def per_frame() -> dict:
     import cv2
     from std_msgs.msg import Header
 
-    from emo_perception.demo_video import demo_clip
+    from emo_sim.demo_video import demo_clip
     from emo_perception.face_frame import mesh_to_face_landmarks
     from emo_perception.face_mesh import FaceMeshTracker
     from emo_perception.landmarks_message import face_landmarks_msg

@@ -39,7 +39,7 @@ def frame_steps(fast=None, people: int = 6):
     from emo_prediction.anticipator import Anticipator
     from emo_prediction.model import NumpyPredictor, default_model_path, load_checkpoint, load_forecaster
     from emo_common.layout import landmark_layout
-    from emo_prediction.synthetic import ExpressionGenerator
+    from emo_prediction.training.synthetic import ExpressionGenerator
     if fast is None:
         fast = NumpyPredictor.from_model(load_checkpoint(default_model_path())[0])
     gen = ExpressionGenerator(seed=5)

@@ -7,7 +7,6 @@
   (includes waiting for the next control cycle).
 """
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -17,7 +16,7 @@ import numpy as np
 
 
 def start_sim():
-    proc = subprocess.Popen([sys.executable, '-m', 'emo_servo_driver.dxl_sim'], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, '-m', 'emo_sim.dxl_sim'], stdout=subprocess.PIPE, text=True)
     port = proc.stdout.readline().strip()
     return proc, port
 

@@ -110,7 +110,7 @@ def run(seconds: float, logs: str) -> dict:
     from emo_bringup.demo import wait_for_graph
     from emo_bringup.runner import RunningGraph
     from emo_description.head import load_head
-    from emo_servo_driver.dxl_sim import Faults, SimulatedServoChain
+    from emo_sim.dxl_sim import Faults, SimulatedServoChain
 
     head = load_head()
     sim = SimulatedServoChain(head.servos, faults=Faults(drop_rate=0.02, corrupt_rate=0.01, seed=7),

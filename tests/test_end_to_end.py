@@ -16,7 +16,7 @@ pytestmark = pytest.mark.ros
 @pytest.fixture(scope='module')
 def demo_runs(tmp_path_factory):
     from emo_bringup.demo import run
-    from emo_perception.demo_video import demo_clip
+    from emo_sim.demo_video import demo_clip
     clip = demo_clip(progress=False)
     out = tmp_path_factory.mktemp('demo')
     return {mode: run(mode, out, clip, out / f'{mode}_logs') for mode in ('anticipate', 'mimic')}, clip

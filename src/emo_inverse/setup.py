@@ -34,11 +34,10 @@ setup(
     entry_points={
         'console_scripts': [
             'inverse_node = emo_inverse.inverse_node:main',
-            'robot_face_node = emo_inverse.robot_face_node:main',
-            'babble = emo_inverse.babbling:main',
-            'babble_node = emo_inverse.babble_node:main',
-            'train = emo_inverse.train:main',
-            'evaluate = emo_inverse.evaluate:main',
+            'babble = emo_inverse.training.babbling:main',
+            'babble_node = emo_inverse.training.babble_node:main',
+            'train = emo_inverse.training.train:main',
+            'evaluate = emo_inverse.training.evaluate:main',
         ],
     },
 )

@@ -36,7 +36,6 @@ setup(
             'eye_camera_node = emo_perception.eye_camera_node:main',
             'landmark_node = emo_perception.landmark_node:main',
             'hri_bridge_node = emo_perception.hri_bridge_node:main',
-            'demo_video = emo_perception.demo_video:main',
             'make_reference = emo_perception.make_reference:main',
         ],
     },

@@ -34,9 +34,9 @@ setup(
     entry_points={
         'console_scripts': [
             'predictor_node = emo_prediction.predictor_node:main',
-            'build_dataset = emo_prediction.build_dataset:main',
-            'train = emo_prediction.train:main',
-            'evaluate = emo_prediction.evaluate:main',
+            'build_dataset = emo_prediction.training.build_dataset:main',
+            'train = emo_prediction.training.train:main',
+            'evaluate = emo_prediction.training.evaluate:main',
         ],
     },
 )

@@ -33,7 +33,6 @@ setup(
     entry_points={
         'console_scripts': [
             'driver_node = emo_servo_driver.driver_node:main',
-            'dxl_sim = emo_servo_driver.dxl_sim:main',
         ],
     },
 )

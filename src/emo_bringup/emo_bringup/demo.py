@@ -204,7 +204,7 @@ def main(argv=None) -> int:
                         help='real: camera latency, servo profile under load and skin lag as the config files say; '
                              'ideal: instant simulated parts')
     args = parser.parse_args(argv)
-    from emo_perception.demo_video import demo_clip
+    from emo_sim.demo_video import demo_clip
     print('demo: preparing the demo camera clip (rendered once, then cached)...', flush=True)
     clip = demo_clip(progress=True)
     clip_s = clip.num_frames / clip.fps

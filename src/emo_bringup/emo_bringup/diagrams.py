@@ -43,13 +43,22 @@ def graph_edges(log_dir: str, settle_s: float = 4.0, timeout_s: float = 90.0) ->
             if edges != previous:
                 previous, stable_since = edges, time.monotonic()
             elif edges and time.monotonic() - stable_since > settle_s:
-                return edges
+                return sorted(edges + _serial_edges(graph))
         raise RuntimeError(f'the graph did not come up and settle within {timeout_s} s')
     finally:
         graph.stop()
         executor.shutdown()
         node.destroy_node()
         rclpy.shutdown(context=context)
+
+
+# The link that is no topic: the driver opens the simulated chain's serial port (bus:=sim).
+SERIAL = 'serial port (Dynamixel Protocol 2.0)'
+
+
+def _serial_edges(graph) -> list:
+    names = {spec.name for spec in graph.specs}
+    return [['driver_node', SERIAL, 'simulated_bus']] if {'driver_node', 'simulated_bus'} <= names else []
 
 
 def _edges(node, names) -> list:

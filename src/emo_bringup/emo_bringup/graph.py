@@ -5,6 +5,7 @@ launch argument changes. The launch files and the launch-free runner both read i
     for spec in specs: spec.package, spec.executable, spec.name, spec.params_file, spec.overrides
 
 eye camera -> landmarks -> predictor -> inverse -> driver (-> robot face, the simulated head)
+bus:=sim puts emo_sim's simulated chain on a serial port for the driver; camera:=demo plays emo_sim's clip.
 """
 import os
 from dataclasses import dataclass, field
@@ -89,7 +90,7 @@ ARGUMENTS = {
     'camera_path': ('', 'the device (0, /dev/video0) or video file when camera is device or file'),
     'mode': (MODES[0], f'{MODES[0]} (coexpression) | {MODES[1]} (delayed-mimicry baseline)'),
     'head_config': ('', 'head description YAML; empty = the built-in Emo head'),
-    'bus': ('sim', 'servo bus: sim (simulated Dynamixel chain) | dynamixel'),
+    'bus': ('sim', 'servo bus: sim (a simulated Dynamixel chain on a pty, emo_sim) | dynamixel'),
     'port': ('/dev/ttyUSB0', 'serial port of the Dynamixel bus (bus:=dynamixel)'),
     'record': ('false', 'record an MCAP rosbag2 of the graph topics'),
     'record_path': ('', 'bag folder (default: emo_<date>_<time>)'),
@@ -124,7 +125,8 @@ def _bool(value) -> bool:
 def camera_source(args: dict) -> str:
     camera = args.get('camera', 'demo')
     if camera == 'demo':
-        return 'demo'
+        from emo_sim.demo_video import demo_clip       # rendered into the cache on first use
+        return str(demo_clip(progress=False).video_path)
     if camera in ('device', 'file'):
         path = args.get('camera_path') or ('0' if camera == 'device' else '')
         if not path:
@@ -168,20 +170,42 @@ def graph_nodes(graph: str, args: dict = None) -> list:
     return _common(_graph_nodes(graph, a), a)
 
 
+def simulated_port(namespace: str) -> str:
+    """Where bus:=sim's simulated chain appears for the driver: one path per graph process and namespace."""
+    import tempfile
+    return os.path.join(tempfile.gettempdir(), f'emo_sim_{os.getuid()}', f"{os.getpid()}_{namespace or 'root'}",
+                        'ttyDXL')
+
+
+def _bus_nodes(a: dict, head: dict) -> list:
+    """The driver, and for bus:=sim the simulated chain it drives (the driver runs the same code as on
+    hardware: the chain is a serial port)."""
+    if a['bus'] not in ('sim', 'dynamixel'):
+        raise ValueError(f"bus must be sim or dynamixel, got {a['bus']!r}")
+    driver = NodeSpec('emo_servo_driver', 'driver_node', 'driver_node', 'driver.yaml', {'port': a['port'], **head},
+                      lifecycle=True)
+    if not _bool(a['autostart']):
+        driver.overrides['autostart'] = False
+    if a['bus'] == 'dynamixel':
+        return [driver]
+    port = simulated_port(a['namespace'])
+    # The chain answers from Python: packet timeouts for an 8 ms latency timer; the driver waits for it to come up.
+    driver.overrides.update(port=port, latency_timer_ms=8, port_wait_s=30.0)
+    chain = NodeSpec('emo_sim', 'simulated_bus_node', 'simulated_bus', 'simulated_bus.yaml',
+                     {'port': port, 'plant': a['plant'], **head})
+    return [chain, driver]
+
+
 def _graph_nodes(graph: str, a: dict) -> list:
     head = {'head_config': a['head_config']} if a['head_config'] else {}
     if a['plant'] not in ('real', 'ideal'):
         raise ValueError(f"plant must be real or ideal, got {a['plant']!r}")
     prefix = frame_prefix(a['namespace'])
-    driver = NodeSpec('emo_servo_driver', 'driver_node', 'driver_node', 'driver.yaml',
-                      {'bus': a['bus'], 'port': a['port'], 'sim_plant': a['plant'], **head}, lifecycle=True)
-    if not _bool(a['autostart']):
-        driver.overrides['autostart'] = False
-    robot_face = NodeSpec('emo_inverse', 'robot_face_node', 'robot_face_node', 'robot_face.yaml',
+    bus = _bus_nodes(a, head)
+    robot_face = NodeSpec('emo_sim', 'robot_face_node', 'robot_face_node', 'robot_face.yaml',
                           {'plant': a['plant'], **head, **({'frame_prefix': prefix} if prefix else {})})
     if graph == 'babble':
-        return [driver, robot_face,
-                NodeSpec('emo_inverse', 'babble_node', 'babble_node', 'babble.yaml', dict(head))]
+        return bus + [robot_face, NodeSpec('emo_inverse', 'babble_node', 'babble_node', 'babble.yaml', dict(head))]
     if graph not in ('coexpress', 'mimicry'):
         raise ValueError(f'unknown graph {graph!r}')
     mode = AnticipatedFace.MODE_MIMIC if graph == 'mimicry' else a['mode']
@@ -205,9 +229,7 @@ def _graph_nodes(graph: str, a: dict) -> list:
         NodeSpec('emo_perception', 'landmark_node', 'landmark_node', 'landmark.yaml'),
         NodeSpec('emo_prediction', 'predictor_node', 'predictor_node', 'predictor.yaml', predictor),
         NodeSpec('emo_inverse', 'inverse_node', 'inverse_node', 'inverse.yaml'),
-        driver,
-        robot_face,
-    ]
+    ] + bus + [robot_face]
 
 
 def state_publisher(args: dict = None) -> NodeSpec:

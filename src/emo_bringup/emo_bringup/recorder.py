@@ -8,7 +8,7 @@ The bag is a real rosbag2 bag (metadata.yaml, MCAP with the message
 definitions and the offered QoS), so `ros2 bag info/play`, the `mcap` tools,
 Foxglove and emo_prediction's dataset builder open it. Each chunk carries the
 CRC of its records (rosbags alone writes none), so a damaged bag is found when
-it is read (emo_prediction.bag_reading). With ROS 2 installed,
+it is read (emo_prediction.training.bag_reading). With ROS 2 installed,
 `ros2 bag record -s mcap` records the same topics (record.launch.py).
 """
 import pathlib
@@ -21,7 +21,7 @@ from rclpy.qos import QoSProfile
 
 class BagRecorder:
     def __init__(self, node, path, topics: dict, qos: QoSProfile = None):
-        from emo_prediction.bag_reading import emo_typestore
+        from emo_prediction.training.bag_reading import emo_typestore
         self.path = pathlib.Path(path)
         if self.path.exists():
             raise FileExistsError(f'{self.path} exists: a bag is never overwritten')

@@ -4,7 +4,7 @@
 
 For every labelled onset of a real person, leave-person-out with the folds,
 models and detector choices of the predictor's real-face evaluation
-(`emo_prediction.anticipation_report.FoldSetup`, the same seed): the
+(`emo_prediction.training.anticipation_report.FoldSetup`, the same seed): the
 predictor runs as its node does (the Anticipator, horizon = the self-model's
 measured lag) over the person's whole sequence; at its first firing on the
 onset (from 3 frames before the rise to the target frame) it has predicted the
@@ -45,8 +45,8 @@ METRICS = ('accuracy', 'ppv', 'sensitivity', 'fpr', 'for', 'lr_plus')
 def onset_rows(corpus, setup, horizon_s: float, say=print) -> list:
     """Per labelled onset: the faces at the first firing (predicted target, face at the firing) and the
     real target and rest faces, from the predictor replayed leave-person-out."""
-    from emo_prediction.corpus import check_disjoint
-    from emo_prediction.real_eval import first_firing, replay
+    from emo_prediction.training.corpus import check_disjoint
+    from emo_prediction.training.real_eval import first_firing, replay
     rows = []
     for train_people, test_people in setup.folds:
         check_disjoint(train_people, test_people)
@@ -83,7 +83,7 @@ def onset_rows(corpus, setup, horizon_s: float, say=print) -> list:
 
 def activation_with_ci(pred: np.ndarray, ref: np.ndarray, calm: np.ndarray, seed: int = 0, boot: int = 2000) -> dict:
     """Table 1 metrics over onsets x commands, with 95% bootstrap intervals resampling onsets."""
-    from emo_inverse.evaluate import activation_metrics
+    from emo_inverse.training.evaluate import activation_metrics
     out = activation_metrics(pred, ref, calm)
     rng = np.random.default_rng(seed)
     draws = {k: [] for k in METRICS}
@@ -101,11 +101,12 @@ def table1(corpus, setup, self_model_path=None, babbling_path=None, head_config=
            say=print) -> dict:
     from emo_common.stats import paired, summary
     from emo_description.head import load_head
-    from emo_inverse import babbling, default_path
+    from emo_inverse import default_path
+    from emo_inverse.training import babbling
     from emo_inverse.model import NumpyInverse, load_checkpoint
     from emo_inverse.normalization import Normalizer
     from emo_inverse.robot_lag import read_lag
-    from emo_inverse.simulated_head import SimulatedHead
+    from emo_sim.simulated_head import SimulatedHead
     head = load_head(head_config)
     self_model_path = self_model_path or default_path('inverse_default.pt')
     babbling_path = babbling_path or default_path('babble_default.npz')
@@ -185,8 +186,8 @@ def format_table(r: dict) -> str:
 
 def main(argv=None) -> int:
     from emo_common.provenance import git_commit
-    from emo_prediction.anticipation_report import FoldSetup
-    from emo_prediction.corpus import load_corpus
+    from emo_prediction.training.anticipation_report import FoldSetup
+    from emo_prediction.training.corpus import load_corpus
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--onsets', default=None, help='real onsets folder (default: shared/data/real_onsets)')
     parser.add_argument('--model', default=None, help='predictor checkpoint (default: the shipped one)')

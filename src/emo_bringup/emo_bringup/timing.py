@@ -38,7 +38,7 @@ def _distance_curve(stamps, faces, rest_frames: int = 10):
 
 def read_curves(bag) -> Curves:
     from emo_msgs.msg import Topics
-    from emo_prediction.bag_reading import read_face_landmarks
+    from emo_prediction.training.bag_reading import read_face_landmarks
     ht, hf = read_face_landmarks(bag, '/' + Topics.FACE_LANDMARKS)
     rt, rf = read_face_landmarks(bag, '/' + Topics.ROBOT_FACE_LANDMARKS)
     ht, h = _distance_curve(ht, hf)

@@ -2,7 +2,7 @@
 
     ros2 launch emo_bringup record.launch.py record_path:=session_01 [namespace:=head_a]
 (or add record:=true to coexpress.launch.py, which includes this file). emo_prediction's dataset
-builder reads the bags: python -m emo_prediction.build_dataset --bags session_01 --out windows.npz
+builder reads the bags: python -m emo_prediction.training.build_dataset --bags session_01 --out windows.npz
 Without `ros2 bag` (ros2bag and rosbag2_storage_mcap), it says so and records nothing; the
 launch-free runner (`emo_bringup --record true`) records without it.
 """

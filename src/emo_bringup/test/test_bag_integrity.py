@@ -14,7 +14,7 @@ from emo_msgs.msg import FaceLandmarks, Topics  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 
 from emo_bringup.recorder import BagRecorder  # noqa: E402
-from emo_prediction.bag_reading import BagError, read_face_landmarks, read_messages  # noqa: E402
+from emo_prediction.training.bag_reading import BagError, read_face_landmarks, read_messages  # noqa: E402
 from emo_common.testing import spin_until  # noqa: E402
 
 pytestmark = pytest.mark.ros
@@ -92,7 +92,7 @@ def test_a_damaged_bag_is_an_error_naming_the_file_and_span(recorded, tmp_path, 
 
 
 def test_skipping_returns_the_intact_messages_and_counts_the_lost_ones(recorded, tmp_path):
-    from emo_prediction.bag_reading import BagReport
+    from emo_prediction.training.bag_reading import BagReport
     bag, mcap, where = damaged_copy(recorded, tmp_path / 'damaged', garbage_in_the_middle)
     report = BagReport()
     with pytest.warns(UserWarning, match=rf'skipped {mcap}: corrupted bytes'):

@@ -9,8 +9,10 @@ from emo_bringup.graph import RECORD_TOPICS, config_dir, graph_nodes
 
 def test_the_coexpression_graph_is_the_papers_pipeline():
     names = [s.name for s in graph_nodes('coexpress')]
-    assert names == ['eye_camera_left', 'landmark_node', 'predictor_node', 'inverse_node', 'driver_node',
-                     'robot_face_node']
+    assert names == ['eye_camera_left', 'landmark_node', 'predictor_node', 'inverse_node', 'simulated_bus',
+                     'driver_node', 'robot_face_node']
+    assert [s.name for s in graph_nodes('coexpress', {'bus': 'dynamixel'})] == [
+        'eye_camera_left', 'landmark_node', 'predictor_node', 'inverse_node', 'driver_node', 'robot_face_node']
     modes = {g: next(s for s in graph_nodes(g) if s.name == 'predictor_node').overrides['mode']
              for g in ('coexpress', 'mimicry')}
     assert modes == {'coexpress': 'anticipate', 'mimicry': 'mimic'}
@@ -20,12 +22,19 @@ def test_arguments_reach_the_right_nodes():
     specs = {s.name: s for s in graph_nodes('coexpress', {'camera': 'file', 'camera_path': 'clip.mp4', 'bus': 'dynamixel',
                                                           'port': '/dev/ttyUSB1', 'head_config': 'h.yaml'})}
     assert specs['eye_camera_left'].overrides['source'] == 'clip.mp4'
-    assert specs['driver_node'].overrides == {'bus': 'dynamixel', 'port': '/dev/ttyUSB1', 'head_config': 'h.yaml',
-                                              'sim_plant': 'real'}
+    assert specs['driver_node'].overrides == {'port': '/dev/ttyUSB1', 'head_config': 'h.yaml'}
+    assert 'simulated_bus' not in specs                                       # the real servos
     assert specs['robot_face_node'].overrides == {'head_config': 'h.yaml', 'plant': 'real'}
     assert 'capture_latency_s' not in specs['eye_camera_left'].overrides      # the camera's config decides
     ideal = {s.name: s.overrides for s in graph_nodes('coexpress', {'plant': 'ideal'})}
-    assert ideal['driver_node']['sim_plant'] == ideal['robot_face_node']['plant'] == 'ideal'
+    assert ideal['simulated_bus']['plant'] == ideal['robot_face_node']['plant'] == 'ideal'
+    # bus:=sim: the driver opens the simulated chain's port, the same path the chain is given
+    assert ideal['driver_node']['port'] == ideal['simulated_bus']['port'] != '/dev/ttyUSB0'
+    assert ideal['driver_node']['latency_timer_ms'] == 8 and ideal['driver_node']['port_wait_s'] > 0
+    ns = {s.name: s.overrides for s in graph_nodes('coexpress', {'namespace': 'left_head'})}
+    assert ns['driver_node']['port'] != ideal['driver_node']['port']          # two heads, two chains
+    with pytest.raises(ValueError, match='bus'):
+        graph_nodes('coexpress', {'bus': 'can'})
     assert ideal['eye_camera_left']['capture_latency_s'] == 0.0
     device = {s.name: s.overrides for s in graph_nodes('coexpress', {'plant': 'ideal', 'camera': 'device'})}
     assert 'capture_latency_s' not in device['eye_camera_left']              # a real camera keeps its latency

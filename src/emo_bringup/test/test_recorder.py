@@ -9,7 +9,7 @@ from emo_msgs.msg import FaceLandmarks, MotorCommands, Topics  # noqa: E402
 from rclpy.executors import SingleThreadedExecutor  # noqa: E402
 
 from emo_bringup.recorder import BagRecorder  # noqa: E402
-from emo_prediction.bag_reading import BagError, read_face_landmarks, read_messages  # noqa: E402
+from emo_prediction.training.bag_reading import BagError, read_face_landmarks, read_messages  # noqa: E402
 from emo_common.testing import spin_until  # noqa: E402
 
 pytestmark = pytest.mark.ros

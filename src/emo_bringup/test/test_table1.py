@@ -3,8 +3,8 @@ predicted target to commands, activation and the robot's final face, leave-perso
 import numpy as np
 import pytest
 
-from emo_prediction.corpus import Corpus, Sequence, leave_person_out
-from emo_prediction.synthetic import ExpressionGenerator
+from emo_prediction.training.corpus import Corpus, Sequence, leave_person_out
+from emo_prediction.training.synthetic import ExpressionGenerator
 
 
 def generated_corpus(people=3, seconds=20.0, seed=0) -> Corpus:

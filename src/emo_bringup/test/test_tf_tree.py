@@ -24,7 +24,7 @@ def test_the_rviz_config_names_only_frames_of_the_urdf():
 
 
 def test_the_frames_the_nodes_stamp_are_links_of_the_urdf():
-    from emo_inverse.robot_face_node import FACE_FRAME
+    from emo_sim.robot_face_node import FACE_FRAME
     camera = yaml.safe_load(pathlib.Path(config_dir(), 'eye_camera.yaml').read_text())
     for section in camera.values():
         p = section['ros__parameters']

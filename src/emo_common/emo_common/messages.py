@@ -15,7 +15,7 @@ rigid points). Where the bound comes from, measured for issue 13 on the faces
 shipped with or used by the project: the reference face reaches 1.24 face
 units from the origin (its chin); the 19,360 faces of the 199 real sources in
 shared/data/real_onsets, through this frame, reach at most 1.49 (p99 1.44);
-generated faces (emo_prediction.synthetic, 40 people x 10 s with expressions
+generated faces (emo_prediction.training.synthetic, 40 people x 10 s with expressions
 and talking) 1.52; the robot faces babbled for the self-model
 (emo_inverse/data/babble_default.npz) 1.51. A coordinate past twice that, 3.0,
 is no face in this frame: a broken message or a broken fit, which would pin a

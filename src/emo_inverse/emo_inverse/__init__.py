@@ -1,4 +1,5 @@
-"""The robot self-model: simulated head, motor babbling, the inverse model from landmarks to the 11 motor commands, and the inverse node."""
+"""The robot self-model: the inverse model from landmarks to the 11 motor commands and the inverse node (training
+and babbling: emo_inverse.training; the simulated head: emo_sim)."""
 
 
 def default_path(name: str) -> str:

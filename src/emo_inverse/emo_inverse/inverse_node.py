@@ -32,7 +32,7 @@ from std_srvs.srv import Trigger
 
 from emo_common.node import spin_node
 from emo_common.params import Param, declare, watch
-from emo_inverse import babbling, default_path
+from emo_inverse import babbling_file, default_path
 from emo_inverse.model import NumpyInverse, load_checkpoint
 from emo_inverse.normalization import Normalizer, RestFaceEstimator
 from emo_common.diagnostics import TopicFrequency, Updater
@@ -61,7 +61,7 @@ class InverseNode(Node):
         p = declare(self, PARAMS)
         model, _ = load_checkpoint(p['model_path'] or default_path('inverse_default.pt'))
         self.inverse = NumpyInverse(model)
-        self.normalizer = Normalizer.from_babbling(babbling.load(p['babbling_path'] or default_path('babble_default.npz')),
+        self.normalizer = Normalizer.from_babbling(babbling_file.load(p['babbling_path'] or default_path('babble_default.npz')),
                                                    k=p['k'])
         self.rest = RestFaceEstimator(window_s=p['rest_face_window_s'], forget_s=p['rest_face_forget_s'])
         self.source = p['source']

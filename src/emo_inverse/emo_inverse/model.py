@@ -7,7 +7,7 @@ Fully connected: each hidden layer Linear -> ReLU -> batch normalization, then
 a Linear output and a sigmoid, so every command lands in [0, 1] (the authors'
 released network is 226 -> 1024 -> 512 -> 11 with ReLU, batch norm and a
 sigmoid: InverseModel((1024, 512))). The shipped widths were chosen by
-validation error and per-call cost (emo_inverse.architecture,
+validation error and per-call cost (emo_inverse.training.architecture,
 results/inverse_architecture.json): one layer of 256 was as accurate as the
 authors' two layers on held-out babbling at a quarter of the call cost. Input: the face's displacement from the robot's rest face
 (a constant of the head, stored with the model), which keeps the numbers small
@@ -93,7 +93,7 @@ def load_checkpoint(path):
         raise ValueError(f'{path} is not an inverse-model checkpoint of emo_inverse')
     if 'widths' not in ckpt:
         raise ValueError(f'{path} is an inverse-model checkpoint of an older layout (one "hidden" size): '
-                         f'retrain it with python -m emo_inverse.train')
+                         f'retrain it with python -m emo_inverse.training.train')
     model = InverseModel(ckpt['widths'])
     model.load_state_dict(ckpt['state_dict'])
     return model.eval(), ckpt.get('meta', {})

@@ -1,15 +1,16 @@
 """The robot's own lag: how long its face takes to follow a command, measured from step responses.
 
-    steps = simulate_steps(head, twin, plan)              # offline: the simulated chain and head
     lag = fit_lag(steps, robot_face_regions())            # t50, t90, mean delay, per face region
     write_lag(checkpoint, lag)                            # saved with the self-model
     read_lag(checkpoint)['lag_s']                         # what the predictor anticipates by
 
-    python -m emo_inverse.robot_lag --model inverse.pt [--head my_head.yaml] [--steps 60]
+The step responses come from babbling through the driver (`babble_node`) or
+from the simulated chain (`emo_sim.chain.simulate_steps`;
+`python -m emo_inverse.training.measure_lag --model inverse.pt` measures a
+head's simulated chain and saves the lag with a self-model).
 
 A step is a new command held until the face settles; its response is the
-robot's face sampled from the moment the command was sent (offline here, or
-through the driver by `babble_node`). For each face region that moved, the
+robot's face sampled from the moment the command was sent. For each face region that moved, the
 progress from the face before to the settled face is the projection of the
 face's change on the final change; the step's t50 and t90 are when progress
 first reaches 50 % and 90 %, and its mean delay is the area above the progress
@@ -17,9 +18,6 @@ curve, the integral of (1 - progress): the time by which a slow, smooth input
 comes out shifted (the lag a forecaster must cover). The head's lag is the
 median over every region of every step (`lag_s` = the median mean delay).
 """
-import argparse
-import math
-
 import numpy as np
 
 MIN_CHANGE = 0.01      # face units: a region that moved less is noise (landmark jitter SD 0.002)
@@ -28,8 +26,8 @@ SETTLED_S = 0.2        # the settled face: the median over the response's last 0
 
 def robot_face_regions() -> dict:
     """Face regions (row indices of the 113 points) whose lag is measured."""
-    from emo_inverse.simulated_head import robot_face_model
-    _, _, rows = robot_face_model()
+    from emo_common.layout import landmark_layout
+    rows = landmark_layout().rows
     return {'brows': np.concatenate([rows['right_brow10'], rows['left_brow10']]),
             'eyes': np.concatenate([rows['right_eye16'], rows['left_eye16']]),
             'lips': np.concatenate([rows['lips40'], rows['inner_lips20']]),
@@ -97,68 +95,6 @@ def fit_lag(steps, regions: dict, source: str = '') -> dict:
     return out
 
 
-def step_plan(head, n: int, seed: int = 0) -> np.ndarray:
-    """n babbling commands, alternating the upper-face and mouth sessions (each a step from the last)."""
-    from emo_inverse.babbling import sample_commands
-    rng = np.random.default_rng(seed)
-    upper = sample_commands(head, 'upper', (n + 1) // 2, rng)
-    lower = sample_commands(head, 'lower', n // 2, rng)
-    plan = [None] * n
-    plan[0::2], plan[1::2] = list(upper), list(lower)
-    return np.array(plan)
-
-
-def simulate_steps(head, twin, plan, plant: str = 'real', rate_hz: float = 50.0, record_s: float = 1.5):
-    """Step responses of the simulated chain: each command of `plan` sent at a driver cycle, through the
-    driver's controller (emo_servo_driver.controller.HeadController: the face's step within every servo's
-    limits), the servos' firmware profile and speed under load (emo_servo_driver.dxl_sim.profile_motion)
-    and the skin's lag (SkinLag), the face sampled at every cycle as the joint states are. plant 'ideal':
-    the ideal simulated chain (constant speed, no skin lag)."""
-    from emo_servo_driver.controller import HeadController
-    from emo_servo_driver.dxl_sim import profile_motion
-
-    from emo_inverse.simulated_head import SkinLag
-    d = head.dynamics
-    if plant == 'real':
-        v_max, a_max = np.minimum(head.max_velocity, d.load_speed), d.max_acceleration
-        skin = SkinLag(d.skin_order, d.skin_time_constant_s)
-    elif plant == 'ideal':
-        v_max, a_max, skin = head.max_velocity * 1.2, np.full(len(head.servos), math.inf), SkinLag(0, 0.0)
-    else:
-        raise ValueError(f"plant must be real or ideal, got {plant!r}")
-    ctl = HeadController(head, watchdog_s=math.inf, gaze=False)
-    period = 1.0 / rate_hz
-    pos, vel = head.calm.astype(np.float64).copy(), np.zeros(len(head.servos))
-    now = 0.0
-    ctl.start(pos)
-    ctl.step(now)
-    before = twin.face(skin.update(now, pos))
-    steps = []
-    for c in plan:
-        ctl.command(c, now)
-        times, faces = [], []
-        for k in range(int(round(record_s * rate_hz))):
-            goals = ctl.step(now + period)
-            for i in range(len(pos)):
-                pos[i], vel[i] = profile_motion(pos[i], vel[i], goals[i], v_max[i], a_max[i], period)
-            now += period
-            times.append((k + 1) * period)
-            faces.append(twin.face(skin.update(now, pos)))
-        steps.append((np.array(times), np.array(faces), before))
-        before = np.median(np.array(faces)[np.array(times) >= times[-1] - SETTLED_S], axis=0)
-    return steps
-
-
-def measure_offline(head, steps: int = 60, seed: int = 0, plant: str = 'real') -> dict:
-    """The lag of a head's simulated chain (babbling steps, as `python -m emo_inverse.babbling` does)."""
-    from emo_inverse.simulated_head import SimulatedHead
-    twin = SimulatedHead(head, seed=seed)
-    lag = fit_lag(simulate_steps(head, twin, step_plan(head, steps, seed), plant), robot_face_regions(),
-                  source=f'offline babbling steps on the simulated {head.name} head (plant {plant})')
-    lag['dynamics'] = head.dynamics.summary(head.names) if plant == 'real' else 'ideal'
-    return lag
-
-
 def default_self_model_path() -> str:
     """The shipped self-model (the simulated Emo head's inverse model, with its measured lag)."""
     from emo_inverse import default_path
@@ -181,30 +117,3 @@ def read_lag(path):
     return lag if isinstance(lag, dict) and isinstance(lag.get('lag_s'), (int, float)) else None
 
 
-def main(argv=None) -> int:
-    import json
-
-    from emo_description.head import load_head
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--model', required=True, help='self-model checkpoint to save the lag with')
-    parser.add_argument('--head', default=None, help='head description YAML (default: Emo)')
-    parser.add_argument('--babbling', default=None, help='a babbling dataset recorded by babble_node: use its '
-                                                         'measured lag instead of simulating')
-    parser.add_argument('--steps', type=int, default=60)
-    parser.add_argument('--seed', type=int, default=0)
-    args = parser.parse_args(argv)
-    if args.babbling:
-        from emo_inverse.babbling import load
-        lag = load(args.babbling).get('robot_lag')
-        if lag is None:
-            parser.error(f'{args.babbling} has no measured lag')
-    else:
-        lag = measure_offline(load_head(args.head), args.steps, args.seed)
-    write_lag(args.model, lag)
-    print(json.dumps({k: v for k, v in lag.items() if k != 'dynamics'}, indent=1))
-    print(f"saved with {args.model}: lag {lag['lag_s']:.3f} s")
-    return 0
-
-
-if __name__ == '__main__':
-    raise SystemExit(main())

@@ -9,11 +9,11 @@ from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from emo_msgs.msg import AnticipatedFace, FaceLandmarks, MotorCommands, Topics  # noqa: E402
 from std_srvs.srv import Trigger  # noqa: E402
 
-from emo_inverse import babbling  # noqa: E402
+from emo_inverse.training import babbling  # noqa: E402
 from emo_inverse import default_path  # noqa: E402
 from emo_inverse.model import NumpyInverse, load_checkpoint  # noqa: E402
 from emo_inverse.normalization import Normalizer  # noqa: E402
-from emo_inverse.simulated_head import robot_face_model  # noqa: E402
+from emo_sim.simulated_head import robot_face_model  # noqa: E402
 from emo_common.testing import NodeProcess, spin_until  # noqa: E402
 
 pytestmark = pytest.mark.ros
@@ -110,7 +110,7 @@ def test_the_robot_face_ignores_impossible_joint_states(ros_node, tmp_path):
         pub.publish(msg)
         spin_until(ex, lambda: False, 0.05)
 
-    with NodeProcess('emo_inverse', 'robot_face_node', {'plant': 'real'}, tmp_path) as proc:
+    with NodeProcess('emo_sim', 'robot_face_node', {'plant': 'real'}, tmp_path) as proc:
         assert spin_until(ex, lambda: pub.get_subscription_count() > 0, 20.0)
         joints([float('nan')] + calm_rad[1:], 1)
         joints(calm_rad, 2)

@@ -5,8 +5,8 @@ import pytest
 rclpy = pytest.importorskip('rclpy')
 from emo_msgs.msg import AnticipatedFace, FaceLandmarks, MotorCommands, Topics  # noqa: E402
 
-from emo_inverse import babbling  # noqa: E402
-from emo_inverse.simulated_head import robot_face_model  # noqa: E402
+from emo_inverse.training import babbling  # noqa: E402
+from emo_sim.simulated_head import robot_face_model  # noqa: E402
 from emo_common.testing import NodeProcess, spin_until  # noqa: E402
 
 pytestmark = pytest.mark.ros
@@ -40,11 +40,14 @@ def test_faces_become_commands_and_bad_faces_are_skipped(ros_node, tmp_path):
 
 
 def babble_through_the_driver(tmp_path, head_config: str = ''):
-    """Babble 3 samples in each of the 3 sessions on the sim bus, robot_face_node plant real; the dataset written."""
+    """Babble 3 samples in each of the 3 sessions on the simulated chain, robot_face_node plant real; the dataset written."""
     out = tmp_path / f'babble_{len(head_config)}.npz'
     head = {'head_config': head_config} if head_config else {}
-    with NodeProcess('emo_servo_driver', 'driver_node', {'bus': 'sim', 'gaze': False, **head}, tmp_path), \
-            NodeProcess('emo_inverse', 'robot_face_node', {'plant': 'real', **head}, tmp_path), \
+    port = str(tmp_path / f'ttyDXL_{len(head_config)}')
+    with NodeProcess('emo_sim', 'simulated_bus_node', {'port': port, 'plant': 'real', **head}, tmp_path), \
+            NodeProcess('emo_servo_driver', 'driver_node', {'port': port, 'latency_timer_ms': 8, 'port_wait_s': 30.0,
+                                                            'gaze': False, **head}, tmp_path), \
+            NodeProcess('emo_sim', 'robot_face_node', {'plant': 'real', **head}, tmp_path), \
             NodeProcess('emo_inverse', 'babble_node', {'samples': 3, 'out': str(out), 'settle_s': 0.3, **head},
                         tmp_path) as babble:
         babble.proc.wait(timeout=90)
@@ -54,7 +57,9 @@ def babble_through_the_driver(tmp_path, head_config: str = ''):
 
 def test_babbling_through_the_driver_records_faces_and_measures_the_lag(ros_node, tmp_path):
     from emo_inverse import robot_lag
-    from emo_inverse.simulated_head import SimulatedHead
+    from emo_inverse.training.measure_lag import measure_offline
+    from emo_sim.chain import simulate_steps
+    from emo_sim.simulated_head import SimulatedHead
     from emo_description.head import load_head
     from emo_common.testing import faster_head_yaml
     fast_yaml = faster_head_yaml(tmp_path / 'fast.yaml')
@@ -73,15 +78,15 @@ def test_babbling_through_the_driver_records_faces_and_measures_the_lag(ros_node
         lag = data['robot_lag']
         assert lag['steps'] == 9 and lag['responses'] >= 9 and 'through the driver' in lag['source']
         assert 0.0 < lag['t50_s'] < lag['t90_s']
-        # The same commands through the offline chain (robot_lag.simulate_steps: HeadController, firmware
+        # The same commands through the offline chain (emo_sim.chain.simulate_steps: HeadController, firmware
         # profile, skin, at the driver's 50 Hz). The driver path adds the wait for its next cycle (0-20 ms)
         # and the transport and bus round trip (a few ms): measured +0.02 s on Emo. Allowed: -0.03 s (the
         # crossings of 9 steps move with landmark jitter) to +0.1 s (a late timer on a busy 2-core machine).
-        same = robot_lag.fit_lag(robot_lag.simulate_steps(head, twin, data['commands']),
+        same = robot_lag.fit_lag(simulate_steps(head, twin, data['commands']),
                                  robot_lag.robot_face_regions())
         assert same['lag_s'] - 0.03 < lag['lag_s'] < same['lag_s'] + 0.1, (lag, same)
         # And within a factor of the head's offline measurement (60 steps drawn differently: +-15 %).
-        offline = robot_lag.measure_offline(head, 60)
+        offline = measure_offline(head, 60)
         assert 0.7 * offline['lag_s'] < lag['lag_s'] < 1.75 * offline['lag_s'], (lag, offline)
 
     # Two heads of different speed: babbling measures the shorter lag on the faster one.

@@ -5,10 +5,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from emo_inverse import babbling
+from emo_inverse.training import babbling
 from emo_inverse import default_path
 from emo_inverse.normalization import Normalizer, RestFaceEstimator
-from emo_inverse.simulated_head import robot_face_model
+from emo_sim.simulated_head import robot_face_model
 from emo_common.messages import FACE_FRAME_LIMIT, plausible_face
 
 FPS = 30.0

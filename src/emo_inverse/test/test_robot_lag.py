@@ -6,8 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from emo_inverse import babbling, robot_lag, train
-from emo_inverse.simulated_head import SimulatedHead, SkinLag
+from emo_inverse import robot_lag
+from emo_inverse.training import babbling, measure_lag, train
+from emo_sim.simulated_head import SimulatedHead, SkinLag
 from emo_description.head import load_head
 from emo_common.testing import faster_head_yaml
 
@@ -101,7 +102,7 @@ def test_a_face_that_never_moved_has_no_lag():
 @pytest.fixture(scope='module')
 def lags(tmp_path_factory):
     fast = load_head(faster_head_yaml(tmp_path_factory.mktemp('heads') / 'fast.yaml'))
-    return {'emo': robot_lag.measure_offline(HEAD, 30), 'fast': robot_lag.measure_offline(fast, 30)}
+    return {'emo': measure_lag.measure_offline(HEAD, 30), 'fast': measure_lag.measure_offline(fast, 30)}
 
 
 def test_the_faster_head_measures_the_shorter_lag(lags):
@@ -117,7 +118,7 @@ def test_the_faster_head_measures_the_shorter_lag(lags):
 
 
 def test_the_ideal_plant_is_faster_than_the_real_one(lags):
-    ideal = robot_lag.measure_offline(HEAD, 30, plant='ideal')
+    ideal = measure_lag.measure_offline(HEAD, 30, plant='ideal')
     assert ideal['lag_s'] < lags['emo']['lag_s'] and ideal['dynamics'] == 'ideal'
 
 
@@ -192,10 +193,10 @@ def test_a_lag_measured_by_babbling_can_be_saved_with_any_self_model(small, tmp_
     _, path = small
     model = tmp_path / 'inverse.pt'
     shutil.copy(robot_lag.default_self_model_path(), model)
-    assert robot_lag.main(['--model', str(model), '--babbling', str(path)]) == 0
+    assert measure_lag.main(['--model', str(model), '--babbling', str(path)]) == 0
     assert robot_lag.read_lag(model) == babbling.load(path)['robot_lag']
     data = babbling.load(path)
     del data['robot_lag']
     babbling.save(tmp_path / 'no_lag.npz', data)
     with pytest.raises(SystemExit):                                   # says the dataset has no lag
-        robot_lag.main(['--model', str(model), '--babbling', str(tmp_path / 'no_lag.npz')])
+        measure_lag.main(['--model', str(model), '--babbling', str(tmp_path / 'no_lag.npz')])

@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
-from emo_inverse import babbling
-from emo_inverse.evaluate import OverlapError, activation_metrics, evaluate
+from emo_inverse.training import babbling
+from emo_inverse.training.evaluate import OverlapError, activation_metrics, evaluate
 from emo_inverse.model import NumpyInverse, InverseModel
 from emo_inverse.normalization import Normalizer, RestFaceEstimator
-from emo_inverse.simulated_head import SimulatedHead
+from emo_sim.simulated_head import SimulatedHead
 from emo_description.head import load_head
 
 HEAD = load_head()
@@ -27,7 +27,7 @@ def test_calm_pose_gives_the_rest_face(twin):
 
 
 def test_jaw_opens_the_mouth_and_smile_raises_the_corners(twin):
-    ids = __import__('emo_inverse.simulated_head', fromlist=['robot_face_model']).robot_face_model()[1]
+    ids = __import__('emo_sim.simulated_head', fromlist=['robot_face_model']).robot_face_model()[1]
     c = HEAD.calm_commands
     c[10] = 1.0
     open_face = twin.face_of_commands(c, noise=False)
@@ -57,7 +57,7 @@ def test_soft_skin_is_not_linear(twin):
 
 
 def test_left_and_right_differ_a_little(twin):
-    ids = __import__('emo_inverse.simulated_head', fromlist=['robot_face_model']).robot_face_model()[1]
+    ids = __import__('emo_sim.simulated_head', fromlist=['robot_face_model']).robot_face_model()[1]
     c = HEAD.calm_commands
     c[0] = 1.0                                                   # brows up
     d = twin.face_of_commands(c, noise=False) - twin.rest
@@ -87,7 +87,7 @@ def test_babbling_respects_constraints_and_sessions(data):
 def test_the_upper_and_lower_face_pull_on_each_other(twin):
     """Coupling (SimulatedHead.COUPLING): a smile lifts the lower lids, an open jaw lowers the upper lids,
     raised brows open them; so the halves of two faces are not the face of their commands together."""
-    ids = __import__('emo_inverse.simulated_head', fromlist=['robot_face_model']).robot_face_model()[1]
+    ids = __import__('emo_sim.simulated_head', fromlist=['robot_face_model']).robot_face_model()[1]
     lower_lid, upper_lid = ids.index(145), ids.index(159)       # the right eye's lower and upper lid middles
     calm = twin.face_of_commands(HEAD.calm_commands, noise=False)
 
@@ -162,7 +162,7 @@ def test_splits_are_disjoint_by_babbling_sample_and_keep_each_sessions_share(dat
 
 @pytest.fixture(scope='module')
 def trained(data):
-    from emo_inverse.train import split_record, train
+    from emo_inverse.training.train import split_record, train
     model, history, parts = train(data, widths=(128,), epochs=40, per_epoch=2000, patience=40, progress=False)
     return model, {'split': split_record(data, parts, 0)}, parts
 
@@ -195,7 +195,7 @@ def test_evaluate_refuses_a_test_set_that_was_trained_or_early_stopped_on(data, 
 
 
 def test_the_cli_refuses_an_overlapping_test_set_and_reports_a_clean_one(data, trained, tmp_path):
-    from emo_inverse import evaluate as cli
+    from emo_inverse.training import evaluate as cli
     from emo_inverse.model import save_checkpoint
     model, meta, parts = trained
     babbling.save(tmp_path / 'b.npz', data)
@@ -237,7 +237,8 @@ def test_the_shipped_architecture_is_the_one_the_evidence_chose():
     """Training's defaults, the shipped checkpoint and results/inverse_architecture.json agree."""
     import json
     import pathlib
-    from emo_inverse import default_path, train
+    from emo_inverse import default_path
+    from emo_inverse.training import train
     from emo_inverse.model import load_checkpoint
     model, meta = load_checkpoint(default_path('inverse_default.pt'))
     assert model.widths == train.WIDTHS == InverseModel().widths and meta['whole_share'] == train.WHOLE_SHARE

@@ -1,6 +1,6 @@
-"""Where an eye camera's frames come from: a V4L2 device, a video file, a folder of images, or `demo`.
+"""Where an eye camera's frames come from: a V4L2 device, a video file or a folder of images.
 
-    source = open_source('demo')            # or '0', '/dev/video2', 'clip.mp4', 'frames/'
+    source = open_source('0')               # or '/dev/video2', 'clip.mp4', 'frames/'
     frame = source.read()                   # RGB uint8 (H, W, 3), or None
     source.close()
 
@@ -152,26 +152,13 @@ class ImageFolderSource(FrameSource):
         raise CameraSourceError(f'no readable images in folder {self.folder} ({len(self.skipped)} unreadable)')
 
 
-class DemoSource(VideoFileSource):
-    """The built-in demo clip (emo_perception.demo_video), rendered and cached on first use."""
-    kind = 'demo'
-
-    def __init__(self, width: int = 0, height: int = 0, loop: bool = True, fps: float = 0.0):
-        from emo_perception.demo_video import demo_clip
-        self.clip = demo_clip(progress=False)
-        super().__init__(str(self.clip.video_path), width, height, loop, fps or self.clip.fps)
-        self.kind = 'demo'
-
-
 def open_source(spec: str, width: int = 0, height: int = 0, fps: float = 0.0, loop: bool = True,
                 warn=None) -> FrameSource:
-    """Open a source from its parameter string: 'demo', a device index or /dev path, a video file, a folder.
+    """Open a source from its parameter string: a device index or /dev path, a video file, a folder.
     `warn(text)` receives a folder's warnings about unreadable images."""
     spec = str(spec).strip()
     if not spec:
-        raise CameraSourceError('empty camera source; use demo, a device (0, /dev/video0), a video file or a folder')
-    if spec == 'demo':
-        return DemoSource(width, height, loop, fps)
+        raise CameraSourceError('empty camera source; use a device (0, /dev/video0), a video file or a folder')
     if spec.isdigit() or spec.startswith('/dev/'):
         return DeviceSource(spec, width, height, fps)
     path = pathlib.Path(spec).expanduser()
@@ -179,4 +166,4 @@ def open_source(spec: str, width: int = 0, height: int = 0, fps: float = 0.0, lo
         return ImageFolderSource(str(path), width, height, loop, fps, warn)
     if path.is_file():
         return VideoFileSource(str(path), width, height, loop, fps)
-    raise CameraSourceError(f'camera source {spec!r} is not demo, a device, an existing video file or a folder')
+    raise CameraSourceError(f'camera source {spec!r} is not a device, an existing video file or a folder')

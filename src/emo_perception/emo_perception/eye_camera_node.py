@@ -1,12 +1,12 @@
 """Eye camera node: publishes one eye's frames as sensor_msgs/Image and CameraInfo.
 
-    ros2 run emo_perception eye_camera_node --ros-args -p eye:=left -p source:=demo
-    ros2 run emo_perception eye_camera_node --ros-args -p eye:=right -p source:=/dev/video2
+    ros2 run emo_perception eye_camera_node --ros-args -p eye:=left -p source:=/dev/video0
+    ros2 run emo_perception eye_camera_node --ros-args -p eye:=right -p source:=clip.mp4   # or a folder of images
 
 One instance per eye (parameter `eye`, or remap the topics). Stamps are
 capture times: the time a frame is read, less `capture_latency_s` (exposure,
 sensor readout and USB transport happen before the frame reaches the host; for
-the demo and file sources it is the simulated camera's). A real camera's image
+a file or folder it is the simulated camera's). A real camera's image
 is one to four frames old when it arrives; the stamp says when the face was. A missing or unplugged device is logged and reopened every
 `retry_period_s`; no frame is ever published twice.
 """
@@ -52,7 +52,7 @@ class EyeCameraNode(Node):
     def __init__(self, **kwargs):
         super().__init__('eye_camera', **kwargs)
         self.declare_parameter('eye', 'left', _doc('which eye: left or right (picks the topics)'))
-        self.declare_parameter('source', 'demo', _doc('demo | device index or /dev/videoN | video file | image folder'))
+        self.declare_parameter('source', '0', _doc('device index or /dev/videoN | video file | image folder (the demo clip: python -m emo_sim.demo_video --path)'))
         self.declare_parameter('frame_id', '', _doc('camera frame; default eye_<eye>_optical_frame'))
         self.declare_parameter('fps', 0.0, _doc('frames per second; 0 = the source own rate'))
         self.declare_parameter('width', 0, _doc('output width in pixels; 0 = native'))

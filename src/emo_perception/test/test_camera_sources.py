@@ -1,4 +1,4 @@
-"""Camera sources: files, folders, devices and the demo clip."""
+"""Camera sources: files, folders and devices."""
 import numpy as np
 import pytest
 
@@ -39,7 +39,7 @@ def test_an_image_folder_in_name_order(tmp_path):
 
 @pytest.mark.parametrize('spec, message', [
     ('/dev/video_does_not_exist', 'does not exist'),
-    ('/no/such/clip.mp4', 'is not demo, a device'),
+    ('/no/such/clip.mp4', 'is not a device'),
     ('', 'empty camera source'),
 ])
 def test_missing_sources_raise_a_clear_error(spec, message):

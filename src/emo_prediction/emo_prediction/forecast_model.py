@@ -27,7 +27,7 @@ The change of the face at horizon k / MODEL_RATE (k = 1..15) is
 
 and a horizon between two trained ones is interpolated linearly. Both start
 from copy-current (weights zero) and are fitted with an L1 loss
-(emo_prediction.train_forecast); the MLP's share is shrunk by gamma, chosen by
+(emo_prediction.training.train_forecast); the MLP's share is shrunk by gamma, chosen by
 validation on held-out people.
 """
 import numpy as np

@@ -182,7 +182,7 @@ class PredictorNode(Node):
             else:
                 why = f'{path} has no measured lag'
             if lag is None:
-                value, source = 0.0, f'none: {why} (run python -m emo_inverse.robot_lag --model {path})'
+                value, source = 0.0, f'none: {why} (run python -m emo_inverse.training.measure_lag --model {path})'
                 self.get_logger().warn(f'robot_lag_s 0: {why}')
             else:
                 value = float(lag['lag_s'])

@@ -4,7 +4,7 @@ import pytest
 
 from emo_prediction.anticipator import FOLLOW, ONSET, Anticipator
 from emo_common.layout import landmark_layout
-from emo_prediction.synthetic import ExpressionGenerator
+from emo_prediction.training.synthetic import ExpressionGenerator
 
 IDS = landmark_layout()[1]
 

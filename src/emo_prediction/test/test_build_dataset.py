@@ -8,8 +8,8 @@ rclpy = pytest.importorskip('rclpy')
 from emo_msgs.msg import FaceLandmarks  # noqa: E402
 from rclpy.serialization import serialize_message  # noqa: E402
 
-from emo_prediction import build_dataset  # noqa: E402
-from emo_prediction.bag_reading import emo_typestore  # noqa: E402
+from emo_prediction.training import build_dataset  # noqa: E402
+from emo_prediction.training.bag_reading import emo_typestore  # noqa: E402
 
 
 def write_bag(path, stamps_s):

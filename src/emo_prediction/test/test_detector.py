@@ -2,9 +2,9 @@
 import numpy as np
 
 from emo_prediction.detector import GENERATED_FACE_PARAMS, DetectorParams, OnsetDetector, run_detector
-from emo_prediction.evaluate import detector_report
+from emo_prediction.training.evaluate import detector_report
 from emo_common.layout import landmark_layout
-from emo_prediction.synthetic import ExpressionGenerator
+from emo_prediction.training.synthetic import ExpressionGenerator
 
 IDS = landmark_layout()[1]
 
@@ -90,7 +90,7 @@ def test_the_default_is_less_eager():
 
 def _face_left_off_rest_then_an_onset(seed: int):
     """A calm face that settles a little away from its rest (as after an expression), then an onset."""
-    from emo_prediction.synthetic import expression_field
+    from emo_prediction.training.synthetic import expression_field
     gen = ExpressionGenerator(seed=seed)
     person = gen.person(700)
     clip = gen.expression_clip(person, 'surprise', rest_s=1.5, hold_s=0.6, talking=False)
@@ -128,7 +128,7 @@ def _stream(seconds: float, seed: int, talk_hz: float = 0.0, talk_amount: float 
     """A jittery neutral face (30 fps), optionally talking (the jaw opening and closing at
     talk_hz, syllable by syllable), optionally with an expression rising (minimum jerk) from
     onset_at_s over onset_s, then held. Returns (faces, onset start frame, target frame)."""
-    from emo_prediction.synthetic import expression_field
+    from emo_prediction.training.synthetic import expression_field
     fps = 30.0
     rng = np.random.default_rng(seed)
     neutral = landmark_layout()[0]

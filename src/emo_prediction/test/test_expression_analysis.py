@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from emo_prediction.expression_analysis import ClipError, analyze_expression, fill_gaps
+from emo_prediction.training.expression_analysis import ClipError, analyze_expression, fill_gaps
 from emo_common.layout import landmark_layout
-from emo_prediction.synthetic import ExpressionGenerator, minimum_jerk
+from emo_prediction.training.synthetic import ExpressionGenerator, minimum_jerk
 
 
 def ramp_clip(n_rest=20, n_on=24, n_hold=20, amount=0.3, noise=0.0, seed=0):
@@ -58,7 +58,7 @@ def test_unusable_clips_raise_a_clear_error(clip, message):
 
 def test_generated_clips_mostly_have_their_peak_within_the_onset():
     """Noise (blinks, jitter) can put the offline maximum of acceleration elsewhere, as on real clips."""
-    from emo_prediction.synthetic import EXPRESSIONS
+    from emo_prediction.training.synthetic import EXPRESSIONS
     gen = ExpressionGenerator(seed=3)
     inside = 0
     for k in range(120):

@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 
 from emo_prediction.forecast import MODEL_RATE, ConstantVelocity, CopyCurrent, FaceHistory
-from emo_prediction.forecast_data import grid_windows, stretches
+from emo_prediction.training.forecast_data import grid_windows, stretches
 from emo_prediction.forecast_model import (CLIP, HORIZON_FRAMES, LAGS, N_FEATURES, LinearForecaster,
                                            MLPForecaster, OnlineAdaptation, forecaster_from, region_columns,
                                            region_rows)
-from emo_prediction.train_forecast import (ForecastData, fit, person_ratios, predicted_change, sample_weights,
+from emo_prediction.training.train_forecast import (ForecastData, fit, person_ratios, predicted_change, sample_weights,
                                            select)
 
 RNG = np.random.default_rng(0)

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from emo_common.messages import FACE_FRAME_LIMIT, plausible_face
 from emo_prediction.detector import OnsetDetector, run_detector
 from emo_common.layout import landmark_layout
-from emo_prediction.synthetic import ExpressionGenerator
+from emo_prediction.training.synthetic import ExpressionGenerator
 
 IDS = landmark_layout()[1]
 

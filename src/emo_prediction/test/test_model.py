@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from emo_prediction.dataset import WindowDataset, build_from_clips, synthetic_clips
+from emo_prediction.training.dataset import WindowDataset, build_from_clips, synthetic_clips
 from emo_prediction.model import NumpyPredictor, PredictiveModel, load_checkpoint, save_checkpoint
 
 
@@ -87,8 +87,8 @@ def test_dataset_save_and_load(tmp_path, small_data):
 
 
 def test_a_short_training_beats_mimicry_on_unseen_people(small_data):
-    from emo_prediction.evaluate import compare
-    from emo_prediction.train import train
+    from emo_prediction.training.evaluate import compare
+    from emo_prediction.training.train import train
     train_set, val_set = small_data.split('within', 0.2, seed=0)
     model, history = train(train_set, val_set, hidden=64, lr=1e-3, epochs=25, patience=25, progress=False)
     assert history[-1]['train_mae'] < history[0]['train_mae']

@@ -11,7 +11,7 @@ from emo_msgs.msg import AnticipatedFace, FaceLandmarks, Topics  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 
 from emo_common.messages import FACE_FRAME_LIMIT  # noqa: E402
-from emo_prediction.synthetic import ExpressionGenerator  # noqa: E402
+from emo_prediction.training.synthetic import ExpressionGenerator  # noqa: E402
 from emo_common.testing import NodeProcess, spin_until  # noqa: E402
 
 pytestmark = pytest.mark.ros

@@ -9,6 +9,7 @@ torch = pytest.importorskip('torch')
 from rcl_interfaces.srv import GetParameters  # noqa: E402
 
 from emo_inverse import robot_lag  # noqa: E402
+from emo_inverse.training import measure_lag  # noqa: E402
 from emo_description.head import load_head  # noqa: E402
 from emo_common.testing import NodeProcess, spin_until  # noqa: E402
 from emo_common.testing import faster_head_yaml  # noqa: E402
@@ -42,7 +43,7 @@ def checkpoints(tmp_path_factory):
     for name, head in heads.items():
         path = tmp / f'inverse_{name}.pt'
         shutil.copy(robot_lag.default_self_model_path(), path)
-        robot_lag.write_lag(path, robot_lag.measure_offline(head, 30))
+        robot_lag.write_lag(path, measure_lag.measure_offline(head, 30))
         out[name] = path
     ckpt = torch.load(robot_lag.default_self_model_path(), map_location='cpu', weights_only=True)
     del ckpt['meta']['robot_lag']
@@ -73,7 +74,7 @@ def test_a_self_model_without_a_lag_anticipates_none_and_says_why(ros_node, tmp_
     lag, source = lag_parameters(ros_node, tmp_path, {'self_model_path': str(checkpoints['none'])})
     assert lag == 0.0
     assert source.startswith('none') and 'has no measured lag' in source and str(checkpoints['none']) in source
-    assert 'python -m emo_inverse.robot_lag' in source                # and how to measure it
+    assert 'python -m emo_inverse.training.measure_lag' in source                # and how to measure it
 
 
 def test_the_shipped_self_model_sets_the_default(ros_node, tmp_path):

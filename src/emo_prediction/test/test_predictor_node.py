@@ -1,5 +1,4 @@
 """The predictor node over real rclpy and Fast DDS, in its own process."""
-import time
 
 import numpy as np
 import pytest
@@ -10,7 +9,7 @@ from diagnostic_msgs.msg import DiagnosticArray  # noqa: E402
 from emo_msgs.msg import AnticipatedFace, FaceLandmarks, Topics  # noqa: E402
 from std_msgs.msg import Header  # noqa: E402
 
-from emo_prediction.synthetic import ExpressionGenerator  # noqa: E402
+from emo_prediction.training.synthetic import ExpressionGenerator  # noqa: E402
 from emo_common.testing import NodeProcess, spin_until  # noqa: E402
 
 pytestmark = pytest.mark.ros

@@ -9,10 +9,10 @@ import json
 import numpy as np
 import pytest
 
-from emo_prediction.corpus import Corpus, Sequence, check_disjoint, leave_person_out, load_corpus
+from emo_prediction.training.corpus import Corpus, Sequence, check_disjoint, leave_person_out, load_corpus
 from emo_prediction.forecast import ConstantVelocity, CopyCurrent
-from emo_prediction.real_eval import ForecastSystem, forecast_table, onset_report
-from emo_prediction.synthetic import ExpressionGenerator
+from emo_prediction.training.real_eval import ForecastSystem, forecast_table, onset_report
+from emo_prediction.training.synthetic import ExpressionGenerator
 
 
 def _mesh_video(frames: int, open_from: int, width=640, height=480):

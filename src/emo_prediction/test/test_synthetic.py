@@ -10,7 +10,7 @@ import pytest
 from scipy.signal import savgol_filter
 
 from emo_common.layout import landmark_layout
-from emo_prediction.synthetic import (EXPRESSIONS, LIP_LO, REGIONS, ExpressionGenerator, expression_field,
+from emo_prediction.training.synthetic import (EXPRESSIONS, LIP_LO, REGIONS, ExpressionGenerator, expression_field,
                                       region_weights)
 
 FACE, IDS, ROWS = landmark_layout()

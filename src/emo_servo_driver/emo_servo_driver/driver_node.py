@@ -1,13 +1,15 @@
 """Driver node (lifecycle): MotorCommands + the face's position -> 26 servo goals, safely.
 
-    ros2 run emo_servo_driver driver_node --ros-args -p bus:=sim          # simulated servos on a pty
-    ros2 run emo_servo_driver driver_node --ros-args -p bus:=dynamixel -p port:=/dev/ttyUSB0
+    ros2 run emo_servo_driver driver_node --ros-args -p port:=/dev/ttyUSB0
+    ros2 run emo_sim simulated_bus_node --ros-args -p port:=/tmp/ttyDXL   # no servos: a simulated chain,
+    ros2 run emo_servo_driver driver_node --ros-args -p port:=/tmp/ttyDXL -p latency_timer_ms:=8   # same code
     ros2 lifecycle set /driver_node configure && ros2 lifecycle set /driver_node activate
     ros2 service call /driver_node/estop std_srvs/srv/Trigger
 
 A thin lifecycle shell around HeadController (the control policy: controller.py)
-and a ServoBus (the servos). configure: loads and checks the head, opens the
-bus, writes every servo's motion profile (Profile Velocity = its max_velocity,
+and a DynamixelBus (the servos; a simulated chain, emo_sim, is a serial port
+like any other). configure: loads and checks the head, opens the bus (waiting
+up to `port_wait_s` for the port to appear and the servos to answer), writes every servo's motion profile (Profile Velocity = its max_velocity,
 Profile Acceleration = the head's dynamics: the firmware never runs a servo at
 its unlimited default). activate: goal = present position, then torque on
 (no jump), control loop at `rate_hz`. With `write_on_command` (the default) a
@@ -55,18 +57,15 @@ FUTURE_STAMP_S = 0.5     # a command stamped this far ahead of our clock is refu
 PARAMS = [
     # The bus and the head: read at configure (cleanup, set, configure to change them).
     Param('head_config', '', 'head description YAML; empty = the built-in Emo head', live=True),
-    Param('bus', 'sim', "'sim' (simulated Dynamixel chain on a pty) or 'dynamixel'", choices=('sim', 'dynamixel'),
-          live=True),
     Param('port', '/dev/ttyUSB0', 'serial port of the Dynamixel bus', live=True),
+    Param('port_wait_s', 0.0, 'at configure, wait this long for the port to appear and a servo to answer (a USB '
+          'adapter enumerating at boot, a simulated chain starting beside the driver)', low=0.0, high=600.0, live=True),
     Param('baudrate', 1000000, 'bus baud rate', low=9600, high=10_500_000, live=True),
-    Param('latency_timer_ms', 0, 'USB latency timer of the adapter (ms); 0 = 1 for dynamixel, 8 for sim',
-          low=0, high=255, live=True),
+    Param('latency_timer_ms', 1, "USB latency timer of the adapter (ms): packet timeouts are sized by it (8 for "
+          "emo_sim's simulated chain, which answers from Python)", low=1, high=255, live=True),
     Param('gaze', True, 'follow the face with eyes and neck', live=True),
     Param('fast_sync_read', True, 'read the positions with Fast Sync Read (one reply packet; X-series firmware '
           'v45+) when the whole chain answers it at connect; else the plain Sync Read', live=True),
-    Param('sim_speed_scale', 1.0, 'simulated servos: speed relative to their plant', low=0.01, high=100.0, live=True),
-    Param('sim_plant', 'real', "simulated servos: 'real' (the head's dynamics: speed under load, the firmware's "
-          "profile) or 'ideal' (max_velocity x 1.2, no acceleration limit)", choices=('real', 'ideal'), live=True),
     Param('autostart', True, 'configure and activate at start (false: wait for lifecycle transitions)'),
     # The loop: changed at run time.
     Param('rate_hz', 50.0, 'control loop rate', low=1.0, high=1000.0, live=True),
@@ -79,8 +78,7 @@ PARAMS = [
           live=True),
 ]
 # Read at configure: a configured driver refuses a change (cleanup first).
-AT_CONFIGURE = ('head_config', 'bus', 'port', 'baudrate', 'latency_timer_ms', 'gaze', 'fast_sync_read',
-                'sim_speed_scale', 'sim_plant')
+AT_CONFIGURE = ('head_config', 'port', 'port_wait_s', 'baudrate', 'latency_timer_ms', 'gaze', 'fast_sync_read')
 
 
 class DriverNode(LifecycleNode):
@@ -89,7 +87,7 @@ class DriverNode(LifecycleNode):
         declare(self, PARAMS)
         watch(self, PARAMS, self.apply_parameters)
         self.p = {}
-        self.head = self.bus = self.sim = self.ctl = self.policy = None
+        self.head = self.bus = self.ctl = self.policy = None
         self.timer = self.estop_timer = None
         self._entities = []          # what configure created, destroyed by cleanup
         self._unwritten_stamp = None
@@ -122,17 +120,13 @@ class DriverNode(LifecycleNode):
     # --- lifecycle -------------------------------------------------------------------
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         p = self.p = {n: self.get_parameter(n).value for n in (
-            'head_config', 'bus', 'port', 'baudrate', 'latency_timer_ms', 'fast_sync_read', 'rate_hz', 'write_on_command',
-            'watchdog_s', 'gaze', 'calm_timeout_s', 'reconnect_interval_s', 'sim_speed_scale', 'sim_plant')}
+            'head_config', 'port', 'port_wait_s', 'baudrate', 'latency_timer_ms', 'fast_sync_read', 'rate_hz',
+            'write_on_command', 'watchdog_s', 'gaze', 'calm_timeout_s', 'reconnect_interval_s')}
         try:
             self.head = load_head(p['head_config'] or None, set(CONTROL_TABLES))
         except HeadConfigError as err:
             self.get_logger().error(str(err))
             return TransitionCallbackReturn.FAILURE
-        for name, allowed in (('bus', ('sim', 'dynamixel')), ('sim_plant', ('real', 'ideal'))):
-            if p[name] not in allowed:
-                self.get_logger().error(f'parameter {name} must be one of {allowed}, got {p[name]!r}')
-                return TransitionCallbackReturn.FAILURE
         if not (p['rate_hz'] > 0 and p['watchdog_s'] > 0 and p['calm_timeout_s'] >= 0):
             self.get_logger().error('rate_hz and watchdog_s must be positive, calm_timeout_s not negative')
             return TransitionCallbackReturn.FAILURE
@@ -162,8 +156,7 @@ class DriverNode(LifecycleNode):
             ('subscription', self.create_subscription(FaceLandmarks, Topics.FACE_LANDMARKS, self.on_face, 10)),
             ('service', self.create_service(Trigger, '~/estop', self.on_estop)),
             ('timer', self.create_timer(1.0, self.publish_diagnostics))]
-        self.get_logger().info(f"head {self.head.name}: {len(self.head.servos)} servos on {p['bus']} bus "
-                               f'{self.bus.name}')
+        self.get_logger().info(f'head {self.head.name}: {len(self.head.servos)} servos on {self.bus.name}')
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -381,16 +374,16 @@ class DriverNode(LifecycleNode):
     # --- helpers -----------------------------------------------------------------------
     def _open_bus(self) -> None:
         p = self.p
-        port = p['port']
-        if p['bus'] == 'sim':
-            from emo_servo_driver.dxl_sim import SimulatedServoChain
-            dynamics = self.head.dynamics if p['sim_plant'] == 'real' else None
-            self.sim = SimulatedServoChain(self.head.servos, p['sim_speed_scale'], dynamics=dynamics).start()
-            port = self.sim.port
-        # The simulated chain shares this process's interpreter, so it answers later than hardware.
-        latency = p['latency_timer_ms'] or (8 if p['bus'] == 'sim' else 1)
-        self.bus = DynamixelBus(self.head.servos, port, p['baudrate'], latency, p['fast_sync_read'])
-        silent = self.bus.connect()
+        self.bus = DynamixelBus(self.head.servos, p['port'], p['baudrate'], p['latency_timer_ms'], p['fast_sync_read'])
+        deadline = time.monotonic() + p['port_wait_s']
+        while True:      # until the port opens and a servo answers (else BusError), or port_wait_s has passed
+            try:
+                silent = self.bus.connect()
+                break
+            except BusError:
+                if time.monotonic() >= deadline:
+                    raise
+            time.sleep(0.2)
         if silent:
             self.get_logger().warning(f'servos not answering: {", ".join(silent)}')
         self.get_logger().info(f"positions read with {'Fast Sync Read' if self.bus.fast else 'Sync Read'}")
@@ -398,9 +391,6 @@ class DriverNode(LifecycleNode):
     def _close_bus(self) -> None:
         if self.bus is not None:
             self.bus.disconnect()
-        if self.sim is not None:
-            self.sim.stop()
-            self.sim = None
 
     def _bus_failed(self, err: Exception) -> None:
         self.counts['bus_errors'] += 1
