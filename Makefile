@@ -18,7 +18,7 @@ ENV := source $(ROOT)/tools/env.sh
 COLCON_BUILD := colcon build --base-paths src --event-handlers console_direct- summary+ \
 	--build-base build$(WS_SUFFIX) --install-base install$(WS_SUFFIX)
 
-.PHONY: setup build test test-colcon bench demo demo-bound evaluate table1 self-model self-model-choice soak lock clean
+.PHONY: setup build test test-colcon bench demo demo-bound evaluate table1 onset-timing self-model self-model-choice soak lock clean
 # The simulated plant of `make demo`: real (as slow as a real head) | ideal (instant).
 PLANT ?= real
 # Real faces for `make evaluate` (not part of a clone; ONSETS=DIR to use another corpus).
@@ -49,6 +49,7 @@ bench: export ROS_DOMAIN_ID ?= 42
 evaluate: export ROS_DOMAIN_ID ?= 43
 soak: export ROS_DOMAIN_ID ?= 44
 demo-bound: export ROS_DOMAIN_ID ?= 45
+onset-timing: export ROS_DOMAIN_ID ?= 46
 
 # The main job: coexpression vs mimicry on the demo camera, simulated servos and head.
 demo: build
@@ -70,6 +71,12 @@ evaluate: build
 table1: build
 	$(ENV)
 	python -m emo_bringup.table1 --onsets "$(abspath $(ONSETS))" --out results/table1.json
+
+# When the robot's face arrives on real people's expressions, leave-person-out, through the simulated
+# plant (mimicry and each onset_face of the anticipator): results/onset_timing.json.
+onset-timing: build
+	$(ENV)
+	python -m emo_bringup.onset_timing --onsets "$(abspath $(ONSETS))" --out results/onset_timing.json
 
 # The shipped self-model on its own held-out babbling and on babbling from another seed, against
 # baselines on equal terms: results/self_model/results.json, results/self_model_fresh/results.json.

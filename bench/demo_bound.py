@@ -29,6 +29,7 @@ import sys
 
 import numpy as np
 
+from emo_bringup.chain_replay import RobotChain
 from emo_common.provenance import git_commit
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -42,56 +43,6 @@ def person_faces(clip):
     from emo_prediction.training.build_dataset import video_face_xy
     faces, _ = video_face_xy(clip.video_path)
     return np.arange(len(faces)) / clip.fps, faces
-
-
-class Plant:
-    """The demo's robot side: inverse arithmetic, HeadController, firmware profile, skin, simulated head."""
-
-    def __init__(self, rate_hz: float = 50.0):
-        from emo_inverse import default_path
-        from emo_inverse.training import babbling
-        from emo_inverse.model import NumpyInverse, load_checkpoint
-        from emo_inverse.normalization import Normalizer, RestFaceEstimator
-        from emo_sim.simulated_head import SimulatedHead, SkinLag
-        from emo_servo_driver.controller import HeadController
-        from emo_description.head import load_head
-        self.head = head = load_head()
-        model, _ = load_checkpoint(default_path('inverse_default.pt'))
-        self.inverse = NumpyInverse(model)
-        self.normalizer = Normalizer.from_babbling(babbling.load(default_path('babble_default.npz')))
-        self.rest = RestFaceEstimator()
-        self.twin = SimulatedHead(head, seed=0)
-        d = head.dynamics
-        self.v_max, self.a_max = np.minimum(head.max_velocity, d.load_speed), d.max_acceleration
-        self.skin = SkinLag(d.skin_order, d.skin_time_constant_s)
-        self.ctl = HeadController(head, watchdog_s=0.5)
-        self.period = 1.0 / rate_hz
-
-    def run(self, arrivals, person, shown):
-        """arrivals: when each frame reaches the stack; person: its face (inverse's rest face);
-        shown: the face to command for it (None: nothing). Returns (t, robot faces)."""
-        from emo_sim.dxl_sim import profile_motion
-        head, ctl = self.head, self.ctl
-        pos, vel = head.calm.astype(np.float64).copy(), np.zeros(len(head.servos))
-        goals = ctl.start(pos)
-        ticks = np.arange(arrivals[0], arrivals[-1] + 1.5, self.period)
-        events = sorted([(t, 1, None) for t in ticks] + [(t, 0, i) for i, t in enumerate(arrivals)])
-        now, out_t, out_f = events[0][0], [], []
-        for t, _, i in events:
-            for s in range(len(pos)):
-                pos[s], vel[s] = profile_motion(pos[s], vel[s], goals[s], self.v_max[s], self.a_max[s], t - now)
-            now = t
-            if i is not None:
-                if np.isfinite(person[i]).all():
-                    self.rest.update(person[i], t)
-                if shown[i] is not None and self.rest.rest is not None:
-                    robot_face = self.normalizer(shown[i], self.rest.rest)
-                    ctl.command(np.clip(self.inverse.predict(robot_face), 0.0, 1.0), t)
-            goals = ctl.step(t)
-            if i is None:                            # the robot face node samples the joint states
-                out_t.append(t)
-                out_f.append(self.twin.face(self.skin.update(t, pos)))
-        return np.array(out_t), np.array(out_f)
 
 
 def coexpression_faces(t, faces, horizon_s: float):
@@ -217,7 +168,7 @@ def main(argv=None) -> int:
         return Oracle(clip, rest, held, ends, plan)
 
     def replay(shown, person_arrivals=False):
-        rt, rf = Plant().run(arrivals, faces, shown)
+        rt, rf = RobotChain().run(arrivals, faces, shown)
         rt, rc = _distance_curve(rt, rf)
         g = arrival_gaps(Curves(t, hc, rt, rc), windows)
         gaps = dict(zip(labels, [None if e['gap_s'] is None else round(1e3 * e['gap_s'], 1) for e in g['expressions']]))

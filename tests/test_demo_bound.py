@@ -51,7 +51,7 @@ def test_the_replayed_plant_lags_a_step_as_the_robot_measured_it():
     lag = read_lag(default_self_model_path())
     neutral, _, groups = landmark_layout()
     head = load_head()
-    plant = demo_bound.Plant()
+    plant = demo_bound.RobotChain()
     n = 150
     t = np.arange(n) / 30.0
     person = np.repeat(neutral[None].astype(np.float32), n, axis=0)

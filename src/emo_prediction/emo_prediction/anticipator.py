@@ -38,7 +38,12 @@ ANTICIPATE, MIMIC = AnticipatedFace.MODE_ANTICIPATE, AnticipatedFace.MODE_MIMIC
 MODES = (ANTICIPATE, MIMIC)
 # What a published face is (Anticipation.kind): not the mode, which says what the node was asked to do.
 ONSET, FOLLOW = 'onset', 'follow'
-ONSET_FACES = ('paced', 'forecast')   # what is shown during an onset: paced towards the target, or the forecast
+# What is shown during an onset: paced towards the target, the forecast, or extrapolated along the onset.
+PACED, FORECAST, EXTRAPOLATED = 'paced', 'forecast', 'extrapolated'
+ONSET_FACES = (PACED, FORECAST, EXTRAPOLATED)
+# Extrapolated: the shown face goes at most this far past the larger of the target and the current face
+# (as a share of that displacement): a tracking glitch cannot throw the robot's face.
+EXTRAPOLATION_CAP = 1.0
 
 
 @dataclass(frozen=True)
@@ -108,16 +113,22 @@ class Anticipator:
         if self._onset is None:
             return follow
         fire_t, peak_t, scale = self._onset
-        if self.detector.armed or t - fire_t >= self.lead_s:   # fizzled, over, or its lead time has passed
-            self._onset = None
+        extrapolate = self.onset_face == EXTRAPOLATED
+        rising = extrapolate and self.detector.velocity > self.detector.p.velocity_min
+        if self.detector.armed or (t - fire_t >= self.lead_s and not rising):   # fizzled, over, or its lead
+            self._onset = None                                                  # time passed (and risen)
             return follow
         self._last = follow
         target = self.predictor.predict(self._model_input())
         self.target_xy = target
         rest = self.detector.rest_face
+        if extrapolate:
+            self._last = Anticipation(self._extrapolated(face_xy, target, rest), ONSET, t, peak_t,
+                                      max(0.0, self.lead_s - (t - fire_t)), float(confidence * scale), target)
+            return self._last
         if np.linalg.norm(face_xy - rest, axis=1).mean() >= np.linalg.norm(target - rest, axis=1).mean():
             return follow
-        shown = self._paced(face_xy, target) if self.onset_face == 'paced' else follow.face_xy
+        shown = self._paced(face_xy, target) if self.onset_face == PACED else follow.face_xy
         self._last = Anticipation(shown, ONSET, t, peak_t, self.lead_s - (t - fire_t),
                                   float(confidence * scale), target)
         return self._last
@@ -139,6 +150,22 @@ class Anticipator:
         its threshold) and the person is not talking."""
         d = self.detector
         return not d.speaking and d.activation >= d.p.calm_fraction * d.threshold
+
+    def _extrapolated(self, face_xy: np.ndarray, target: np.ndarray, rest: np.ndarray) -> np.ndarray:
+        """The face robot_lag_s from now at the person's present speed along the onset's direction (rest to
+        the predicted target): the target model gives the direction, the person's own motion the pace, and
+        the amplitude is not capped at the target (which the model under-predicts early in an onset)."""
+        direction = target - rest
+        n = float(np.linalg.norm(direction))
+        k = min(3, len(self.history) - 1)          # speed over the last few frames: one is mostly jitter
+        if n < 1e-9 or k < 1 or self.robot_lag_s == 0.0:
+            return face_xy
+        u = direction / n
+        dt = max(self.times[-1] - self.times[-1 - k], 1e-6)
+        speed = max(0.0, float(np.sum((self.history[-1] - self.history[-1 - k]) * u)) / dt)
+        progress = float(np.sum((face_xy - rest) * u))
+        room = (1.0 + EXTRAPOLATION_CAP) * max(n, progress) - progress
+        return face_xy + min(speed * self.robot_lag_s, max(room, 0.0)) * u
 
     def _paced(self, face_xy: np.ndarray, target: np.ndarray) -> np.ndarray:
         """The face on the way to the target that the person should show robot_lag_s from now."""

@@ -87,6 +87,34 @@ def test_paced_anticipation_leads_the_person_by_about_the_robot_lag(label):
             assert np.linalg.norm(o.face_xy - face) <= np.linalg.norm(target - face) + 1e-6
 
 
+@pytest.mark.parametrize('label', ['smile', 'brow_raise'])
+def test_extrapolated_onsets_go_past_an_under_predicted_target_at_the_persons_pace(label):
+    """A model that predicts only half the expression: paced stops at that half, extrapolated goes on at the
+    person's pace along the onset (not further than its cap), and leads the person as paced does a right
+    target; it stays with the onset while the face still rises after the lead time."""
+    from emo_prediction.anticipator import EXTRAPOLATION_CAP
+    clip = _clip(seed=42, label=label)
+    rest, target = clip.face_xy[0], clip.face_xy[clip.target_frame]
+    half = rest + 0.5 * (target - rest)
+    lag_s = 0.15
+
+    def shown(onset_face, lead_s=1.5):
+        a = Anticipator(TargetOracle(half), 'anticipate', lead_s, clip.fps, None, IDS, robot_lag_s=lag_s,
+                        onset_face=onset_face)
+        return _run(a, clip)
+    paced, extrapolated = shown('paced'), shown('extrapolated')
+    d = lambda f: np.linalg.norm(np.asarray(f) - rest, axis=1).mean()      # noqa: E731
+    amplitude = d(target)
+    assert max(d(o.face_xy) for o in paced if o.kind == ONSET) <= 0.5 * amplitude + 1e-6
+    person = _arrival(clip.face_xy, rest, target)
+    told = _arrival([o.face_xy for o in extrapolated], rest, target)
+    assert 1 <= person - told <= 2 * lag_s * clip.fps + 1, (label, person, told)
+    reach = max(d(o.face_xy) for o in extrapolated)
+    assert reach <= (1.0 + EXTRAPOLATION_CAP) * amplitude + 0.01 and reach >= 0.95 * amplitude
+    short = shown('extrapolated', lead_s=0.1)          # the lead time ends long before the apex
+    assert sum(o.kind == ONSET for o in short) > 0.1 * clip.fps + 3
+
+
 def test_a_lost_face_keeps_the_prediction_for_its_lead_time_only():
     clip = _clip(seed=43, label='surprise')
     target = clip.face_xy[clip.target_frame]

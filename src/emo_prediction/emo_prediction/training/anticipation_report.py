@@ -160,9 +160,10 @@ class FoldSetup:
         self.det = choose_detector(corpus, CANDIDATE_PARAMS)
         self._adapting = {}
 
-    def anticipator(self, train_people, firings: dict) -> AnticipatorSystem:
+    def anticipator(self, train_people, firings: dict, onset_face: str = 'paced') -> AnticipatorSystem:
         """As the node runs it by default: the forecaster adapting online to the person (one adaptation
-        per person and horizon, carried from each of their sources to the next, from a cold start)."""
+        per person and horizon, carried from each of their sources to the next, from a cold start).
+        onset_face: the node's parameter of that name (what is shown during an onset)."""
         from emo_prediction.anticipator import ANTICIPATE, Anticipator
         from emo_prediction.forecast_model import OnlineAdaptation
         target_model, forecaster = self.models(train_people)
@@ -174,7 +175,7 @@ class FoldSetup:
             self._adapting[key].reset()
             params = self.candidates[self.det['per_person'][person]]
             return Anticipator(target_model, ANTICIPATE, self.lead, 30.0, params, self.ids, robot_lag_s=h,
-                               forecaster=self._adapting[key])
+                               forecaster=self._adapting[key], onset_face=onset_face)
         return AnticipatorSystem(make, firings)
 
 

@@ -1,0 +1,190 @@
+"""When the robot's face arrives on real people's expressions (`make onset-timing`).
+
+    python -m emo_bringup.onset_timing --onsets ../shared/data/real_onsets --out results/onset_timing.json
+
+make demo times the robot on one rendered face; this times it on every labelled onset of the real
+people, leave-person-out, with make evaluate's folds, retrained models and per-person detector choice
+(`FoldSetup`, the same seed). For each policy, the face the predictor publishes for every frame (replayed
+over the person's whole sequence, as its node runs it) goes through the chain offline as make demo runs
+it (`emo_bringup.chain_replay`: a frame reaches the stack `capture_latency_s` + `compute_s` after its
+capture; the person's rest face is the onset's labelled calm frames; the shipped self-model; the driver's
+controller; the servos' profile under load; the skin's lag; the simulated head).
+
+Arrival, at 90 % as make demo's: the person's is the onset's labelled `t90_frame` (90 % of the way to the
+apex); the robot's is the first control cycle from the rise on at which its face covers 90 % of the way
+from where it was at the rise to the face the reference commands make (the self-model's commands for the
+normalized apex, settled), along that displacement. gap = robot - person (negative: early). A robot face
+that has not got there `max_late_s` after the person is counted as not arriving (its |gap| counts as
+`max_late_s` in the comparisons, so a policy gains nothing by never arriving). Policies: mimicry (the
+current face, the paper's baseline) and the anticipator with each `onset_face`.
+"""
+import argparse
+import datetime
+import json
+import pathlib
+import time
+
+import numpy as np
+
+POLICIES = ('mimicry', 'paced', 'extrapolated')   # mimicry, then the anticipator's onset_face values
+ARRIVAL = 0.9
+PREROLL_S = 2.0          # the robot settles on the person's calm face before the sequence starts
+
+
+def progress(faces, start, end) -> np.ndarray:
+    """How far each face is along the way from `start` to `end` (0 at start, 1 at end), by projection."""
+    d = (np.asarray(end, np.float64) - np.asarray(start, np.float64)).ravel()
+    n2 = float(d @ d)
+    if n2 <= 1e-12:
+        return np.full(len(faces), np.nan)
+    x = np.asarray(faces, np.float64).reshape(len(faces), -1) - np.asarray(start, np.float64).ravel()
+    return x @ d / n2
+
+
+def first_arrival(t, p, t_from: float, level: float = ARRIVAL):
+    """The first time from t_from on at which progress p reaches `level`, or None."""
+    hit = np.flatnonzero((np.asarray(t) >= t_from) & (np.asarray(p) >= level))
+    return float(t[hit[0]]) if len(hit) else None
+
+
+def robot_face_of(chain, face, rest) -> np.ndarray:
+    """The robot's settled face for a person's face: normalized, the self-model's commands, the head."""
+    commands = np.clip(chain.inverse.predict(chain.normalizer(face, rest)), 0.0, 1.0)
+    return chain.twin.face_of_commands(commands)
+
+
+def onset_gaps(seq, onset, shown, chain, delay_s: float, max_late_s: float) -> dict:
+    """Robot and person arrival on one labelled onset, for the faces `shown` per frame (NaN: nothing)."""
+    face = seq.face_xy.astype(np.float64)
+    r0, r1 = onset['rest_frames']
+    rest = np.nanmean(face[r0:r1 + 1], axis=0)
+    fps = seq.fps
+    pre = int(round(PREROLL_S * fps))
+    person = np.concatenate([np.repeat(rest[None], pre, axis=0), face])
+    frames = [rest] * pre + [None if not np.isfinite(s).all() else s for s in shown]
+    times = (np.arange(len(person)) - pre) / fps
+    rt, rf = chain.run(times + delay_s, person, frames, rest=rest, tail_s=max_late_s + 0.5)
+    rise_t, person_t = onset['rise_start_frame'] / fps, onset['t90_frame'] / fps
+    at_rise = rf[np.argmin(np.abs(rt - rise_t))]
+    reference = robot_face_of(chain, face[onset['target_frame']], rest)
+    arrival = first_arrival(rt, progress(rf, at_rise, reference), rise_t)
+    if arrival is not None and arrival - person_t > max_late_s:
+        arrival = None
+    return {'person_arrival_s': round(person_t, 4), 'robot_arrival_s': None if arrival is None else round(arrival, 4),
+            'gap_s': None if arrival is None else round(arrival - person_t, 4)}
+
+
+def onset_timing(corpus, setup, policies=POLICIES, delay_s: float = 0.08, horizon_s: float = 0.314,
+                 max_late_s: float = 1.0, say=print) -> dict:
+    """Per labelled onset and policy, the arrival gap; per policy the summary; each anticipator against
+    mimicry (paired, over onsets)."""
+    from emo_bringup.chain_replay import RobotChain
+    from emo_common.stats import paired, summary
+    from emo_prediction.training.corpus import check_disjoint
+    from emo_prediction.training.real_eval import replay
+    chain = RobotChain()
+    rows = []
+    for train_people, test_people in setup.folds:
+        check_disjoint(train_people, test_people)
+        for person in test_people:
+            seqs = [s for s in corpus.of([person]) if s.onsets]
+            if not seqs:
+                continue
+            say(f'  {person}: {sum(len(s.onsets) for s in seqs)} onsets', flush=True)
+            shown = {}
+            for policy in policies:
+                if policy != 'mimicry':
+                    system = setup.anticipator(train_people, {}, onset_face=policy)
+                for seq in seqs:
+                    shown[policy, seq.source_id] = seq.face_xy if policy == 'mimicry' else replay(system, seq, horizon_s)
+            for seq in seqs:
+                for o in seq.onsets:
+                    row = {'onset_id': o.get('onset_id', ''), 'person': person, 'label': o['label'],
+                           'source_id': seq.source_id}
+                    for policy in policies:
+                        row[policy] = onset_gaps(seq, o, shown[policy, seq.source_id], chain, delay_s, max_late_s)
+                    rows.append(row)
+    out = {'onsets': rows, 'policies': {}}
+    for policy in policies:
+        gaps = np.array([np.nan if r[policy]['gap_s'] is None else r[policy]['gap_s'] for r in rows])
+        late = np.where(np.isnan(gaps), max_late_s, np.abs(gaps))      # not arriving counts as max_late_s
+        people = sorted({r['person'] for r in rows})
+        out['policies'][policy] = {
+            'arrived': int(np.isfinite(gaps).sum()), 'onsets': len(rows),
+            'gap_s': summary(gaps), 'abs_gap_s': summary(late),
+            'per_person_abs_gap_s': {p: round(float(np.mean([x for x, r in zip(late, rows) if r['person'] == p])), 4)
+                                     for p in people},
+            'earlier_than_mimicry': None}
+        if policy != 'mimicry':
+            base = np.array([np.nan if r['mimicry']['gap_s'] is None else r['mimicry']['gap_s'] for r in rows])
+            base_late = np.where(np.isnan(base), max_late_s, np.abs(base))
+            out['policies'][policy]['abs_gap_vs_mimicry'] = paired(late, base_late)
+            both = np.isfinite(gaps) & np.isfinite(base)
+            out['policies'][policy]['earlier_than_mimicry'] = int((gaps[both] < base[both]).sum())
+            out['policies'][policy]['compared_with_mimicry'] = int(both.sum())
+    return out
+
+
+def format_timing(r: dict) -> str:
+    lines = [f"{'policy':<14}{'arrived':>9}{'median gap':>12}{'median |gap|':>14}{'mean |gap| [95% CI]':>28}"
+             f"{'vs mimicry |gap| (better/worse, Wilcoxon p)':>46}"]
+    for name, p in r['policies'].items():
+        g, a = p['gap_s'], p['abs_gap_s']
+        ci = '' if a['mean'] is None else f"{1e3 * a['mean']:.0f} [{1e3 * a['ci95'][0]:.0f}, {1e3 * a['ci95'][1]:.0f}] ms"
+        vs = ''
+        if 'abs_gap_vs_mimicry' in p:
+            t = p['abs_gap_vs_mimicry']
+            vs = f"{t['better']}/{t['worse']}, p {t.get('wilcoxon_p', float('nan')):.3f}"
+        med = '' if g['median'] is None else f"{1e3 * g['median']:+.0f} ms"
+        lines.append(f"{name:<14}{p['arrived']:>4}/{p['onsets']:<4}{med:>12}{1e3 * a['median']:>11.0f} ms{ci:>28}{vs:>46}")
+    return '\n'.join(lines)
+
+
+def main(argv=None) -> int:
+    import yaml
+
+    from emo_bringup.graph import config_dir
+    from emo_common.provenance import git_commit
+    from emo_inverse.robot_lag import default_self_model_path, read_lag
+    from emo_prediction.training.anticipation_report import FoldSetup
+    from emo_prediction.training.corpus import load_corpus
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--onsets', default=None, help='real onsets folder (default: shared/data/real_onsets)')
+    parser.add_argument('--model', default=None, help='predictor checkpoint (default: the shipped one)')
+    parser.add_argument('--compute-s', type=float, default=0.013, help='camera read to goals written (make bench)')
+    parser.add_argument('--max-late-s', type=float, default=1.0)
+    parser.add_argument('--outer-folds', type=int, default=4)
+    parser.add_argument('--quick', action='store_true', help='no nested forecaster search (for a look)')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--out', type=pathlib.Path, required=True)
+    args = parser.parse_args(argv)
+    t0 = time.time()
+    try:
+        corpus = load_corpus(args.onsets)
+    except (OSError, ValueError) as err:
+        print(f'onset_timing: no real onsets to measure on ({err})')
+        return 2
+    camera = yaml.safe_load(pathlib.Path(config_dir(), 'eye_camera.yaml').read_text())
+    capture = float(camera['eye_camera_left']['ros__parameters']['capture_latency_s'])
+    lag = read_lag(default_self_model_path())['lag_s']
+    delay, horizon = capture + args.compute_s, capture + args.compute_s + lag
+    setup = FoldSetup(corpus, args.model, outer_folds=args.outer_folds, quick=args.quick, seed=args.seed)
+    result = onset_timing(corpus, setup, delay_s=delay, horizon_s=horizon, max_late_s=args.max_late_s)
+    result['protocol'] = {
+        'commit': git_commit(), 'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+        'corpus': corpus.fingerprint(), 'outer_folds': [te for _, te in setup.folds], 'seed': args.seed,
+        'split': 'leave-person-out: the folds, retrained models and detector choices of make evaluate',
+        'chain': 'emo_bringup.chain_replay (plant real, the shipped self-model), frames arriving capture latency '
+                 '+ compute after capture', 'capture_latency_s': capture, 'compute_s': args.compute_s,
+        'robot_lag_s': lag, 'horizon_s': round(horizon, 4), 'arrival': f'{ARRIVAL:.0%} of the way (person: the '
+        'labelled t90_frame; robot: to the reference commands\' face)', 'max_late_s': args.max_late_s,
+        'seconds': round(time.time() - t0, 1)}
+    print(format_timing(result))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1))
+    print(f'wrote {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())
