@@ -59,7 +59,7 @@ def coexpression_faces(t, faces, horizon_s: float):
     forecaster = OnlineAdaptation(forecaster, horizon_s=horizon_s)
     _, ids, _ = landmark_layout()
     a = Anticipator(NumpyPredictor.from_model(model), 'anticipate', float(meta.get('median_lead_s', 0.8)), 30.0,
-                    DetectorParams(activation_min=DEMO_ACTIVATION_MIN), ids, horizon_s, forecaster, 'paced')
+                    DetectorParams(activation_min=DEMO_ACTIVATION_MIN), ids, horizon_s, forecaster)
     out = []
     for ti, f in zip(t, faces):
         r = a.update(float(ti), f if np.isfinite(f).all() else None)

@@ -57,3 +57,17 @@ def test_a_mimicking_robot_arrives_late_and_one_told_the_apex_at_the_rise_earlie
     assert oracle['gap_s'] is not None and oracle['gap_s'] < mimicry['gap_s'] - 0.1
     never = onset_gaps(seq, onset, np.repeat(seq.face_xy[:1], len(seq.face_xy), axis=0), chain, 0.08, 1.0)
     assert never['gap_s'] is None and never['robot_arrival_s'] is None      # a robot kept calm never arrives
+
+
+def test_the_nested_choice_never_uses_a_persons_own_onsets():
+    from emo_bringup.onset_timing import nested_choice
+
+    def row(person, a, b):
+        return {'person': person, 'paced': {'gap_s': a}, 'extrapolated': {'gap_s': b}}
+    # Mean |gap| on everyone else: for p1 paced 0.63, extrapolated 0.10; for p3 paced 0.17, extrapolated 0.40.
+    rows = [row('p1', 0.0, 0.5), row('p1', 0.1, 0.6), row('p2', 0.4, 0.1), row('p3', 0.5, 0.0),
+            row('p3', None, 0.2)]                                 # a robot that never arrives counts as late
+    c = nested_choice(rows, ['paced', 'extrapolated'], max_late_s=1.0)
+    # p1's own onsets favour paced, p3's extrapolated: each gets what the others favour
+    assert c['per_person'] == {'p1': 'extrapolated', 'p2': 'extrapolated', 'p3': 'paced'}
+    assert c['all_people'] == 'extrapolated'

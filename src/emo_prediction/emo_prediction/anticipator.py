@@ -61,7 +61,7 @@ class Anticipation:
 class Anticipator:
     def __init__(self, predictor=None, mode: str = ANTICIPATE, lead_s: float = 0.8, fps: float = 30.0,
                  params: DetectorParams = None, vertex_ids=None, robot_lag_s: float = 0.0, forecaster=None,
-                 onset_face: str = 'paced', hold_expressions: bool = True):
+                 onset_face: str = EXTRAPOLATED, hold_expressions: bool = True):
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
         if onset_face not in ONSET_FACES:
@@ -78,6 +78,7 @@ class Anticipator:
         self.times = deque(maxlen=9)
         self._last: Optional[Anticipation] = None
         self._onset = None             # (fire time, peak activation time, confidence scale) of the onset under way
+        self._risen_from = None        # the rest face the last onset rose from, while its expression lasts
         self.fires = 0
         self.target_xy = None          # the newest target face predicted (kept for evaluation and monitoring)
 
@@ -100,6 +101,7 @@ class Anticipator:
         if self.history and t - self.times[-1] > self.detector.p.max_gap_s:
             self.history.clear()
             self.times.clear()
+            self._risen_from = None                # the detector starts afresh too
         self.history.append(face_xy)
         self.times.append(t)
         if self.mode == MIMIC:
@@ -110,6 +112,7 @@ class Anticipator:
             self.fires += 1
             strength = min(1.0, event.activation / (2.0 * self.detector.threshold))
             self._onset = (t, event.peak_activation_time, 0.5 + 0.5 * strength)  # last: confidence scale
+            self._risen_from = event.rest_face
         if self._onset is None:
             return follow
         fire_t, peak_t, scale = self._onset
@@ -140,16 +143,27 @@ class Anticipator:
         if self.forecaster is None:
             return face_xy
         self.forecaster.update(t, face_xy)
-        if self.robot_lag_s == 0.0 or (self.hold_expressions and self._expression()):
+        if self.robot_lag_s == 0.0 or (self.hold_expressions and self._expression(face_xy)):
             return face_xy
         ahead = self.forecaster.forecast(self.robot_lag_s)
         return face_xy if ahead is None else np.asarray(ahead, np.float32)
 
-    def _expression(self) -> bool:
-        """An expression under way or held: the detector is not calm (activation above calm_fraction of
-        its threshold) and the person is not talking."""
+    def _expression(self, face_xy: np.ndarray) -> bool:
+        """An expression under way or held: the person is not talking, and the detector is not calm
+        (activation above calm_fraction of its threshold) or the face has not come back near the rest face
+        the last onset rose from. (A fast expression fires near its apex and does not grow after: the
+        detector calls that firing a fizzle and re-arms from the face where it now rests, the expression;
+        it is held all the same.)"""
         d = self.detector
-        return not d.speaking and d.activation >= d.p.calm_fraction * d.threshold
+        if d.speaking:
+            return False
+        calm = d.p.calm_fraction * d.threshold
+        if d.activation >= calm:
+            return True
+        if self._risen_from is not None and d.activation_from(face_xy, self._risen_from) >= calm:
+            return True
+        self._risen_from = None
+        return False
 
     def _extrapolated(self, face_xy: np.ndarray, target: np.ndarray, rest: np.ndarray) -> np.ndarray:
         """The face robot_lag_s from now at the person's present speed along the onset's direction (rest to

@@ -269,9 +269,13 @@ class OnsetDetector:
         (its calm level; while the person talks, for the mouth, the speech envelope)."""
         return float((self.region_distances(face_xy) - self._floors()).max())
 
-    def region_distances(self, face_xy: np.ndarray) -> np.ndarray:
-        """Weighted mean landmark distance to the rest face of each region."""
-        d = face_xy - self.rest_face
+    def activation_from(self, face_xy: np.ndarray, rest_face: np.ndarray) -> float:
+        """activation_of a face measured from another rest face (e.g. the one an onset rose from)."""
+        return float((self.region_distances(face_xy, rest_face) - self._floors()).max())
+
+    def region_distances(self, face_xy: np.ndarray, rest_face: np.ndarray = None) -> np.ndarray:
+        """Weighted mean landmark distance to the rest face (or `rest_face`) of each region."""
+        d = face_xy - (self.rest_face if rest_face is None else rest_face)
         if self.mirror is not None:
             flipped = d[self.mirror] * [-1.0, 1.0]
             w = self.p.asymmetry_weight

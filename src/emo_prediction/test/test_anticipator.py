@@ -49,7 +49,8 @@ def test_bad_modes_and_a_missing_model_are_refused():
 def test_without_pacing_the_target_is_shown_from_the_firing_on():
     clip = _clip()
     target = clip.face_xy[clip.target_frame]
-    outs = _run(Anticipator(TargetOracle(target), 'anticipate', 0.8, clip.fps, None, IDS, robot_lag_s=0.0), clip)
+    outs = _run(Anticipator(TargetOracle(target), 'anticipate', 0.8, clip.fps, None, IDS, robot_lag_s=0.0,
+                            onset_face='paced'), clip)
     kinds = [o.kind for o in outs]
     first = kinds.index(ONSET)
     assert clip.onset_start_frame <= first < clip.target_frame
@@ -70,7 +71,7 @@ def test_paced_anticipation_leads_the_person_by_about_the_robot_lag(label):
     rest, target = clip.face_xy[0], clip.face_xy[clip.target_frame]
     lag_s = 0.15
     oracle = TargetOracle(target)
-    outs = _run(Anticipator(oracle, 'anticipate', 1.5, clip.fps, None, IDS, robot_lag_s=lag_s), clip)
+    outs = _run(Anticipator(oracle, 'anticipate', 1.5, clip.fps, None, IDS, robot_lag_s=lag_s, onset_face='paced'), clip)
     shown = [o.face_xy for o in outs]
     person = _arrival(clip.face_xy, rest, target)
     told = _arrival(shown, rest, target)

@@ -160,10 +160,10 @@ class FoldSetup:
         self.det = choose_detector(corpus, CANDIDATE_PARAMS)
         self._adapting = {}
 
-    def anticipator(self, train_people, firings: dict, onset_face: str = 'paced') -> AnticipatorSystem:
+    def anticipator(self, train_people, firings: dict, onset_face: str = None) -> AnticipatorSystem:
         """As the node runs it by default: the forecaster adapting online to the person (one adaptation
         per person and horizon, carried from each of their sources to the next, from a cold start).
-        onset_face: the node's parameter of that name (what is shown during an onset)."""
+        onset_face: the node's parameter of that name (what is shown during an onset; None: its default)."""
         from emo_prediction.anticipator import ANTICIPATE, Anticipator
         from emo_prediction.forecast_model import OnlineAdaptation
         target_model, forecaster = self.models(train_people)
@@ -175,7 +175,7 @@ class FoldSetup:
             self._adapting[key].reset()
             params = self.candidates[self.det['per_person'][person]]
             return Anticipator(target_model, ANTICIPATE, self.lead, 30.0, params, self.ids, robot_lag_s=h,
-                               forecaster=self._adapting[key], onset_face=onset_face)
+                               forecaster=self._adapting[key], **({'onset_face': onset_face} if onset_face else {}))
         return AnticipatorSystem(make, firings)
 
 
@@ -252,7 +252,7 @@ def anticipation_report(corpus, model_path=None, horizons=HORIZONS, forecast_gri
             'outer_folds': [te for _, te in folds],
             'anticipator': 'the node\'s defaults: detector per person as below, forecaster '
                            + ('adapting online to each person' if adapt else 'without adaptation')
-                           + ', paced onsets, forecast held while an expression is under way',
+                           + ', onsets extrapolated at the person\'s pace, forecast held while an expression is under way',
             'forecaster': {'grid': grid, 'chosen_per_person': choices, 'generated_seconds': generated_s,
                            'selection': 'lowest mean per-person ratio to copy-current at 200 ms over 3 folds '
                                         'of the training people' if len(grid) > 1 and not quick else 'fixed'},
