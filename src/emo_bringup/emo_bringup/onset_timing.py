@@ -17,7 +17,8 @@ normalized apex, settled), along that displacement. gap = robot - person (negati
 that has not got there `max_late_s` after the person is counted as not arriving (its |gap| counts as
 `max_late_s` in the comparisons, so a policy gains nothing by never arriving). Policies: mimicry (the
 current face, the paper's baseline) and the anticipator with each `onset_face`; `nested_choice` is the
-anticipator with the onset_face chosen for each person on the other people's onsets alone.
+anticipator with the onset_face chosen for each person on the other people's onsets alone (by arrival
+alone: the node's default also weighs the face error make evaluate measures).
 """
 import argparse
 import datetime

@@ -61,7 +61,7 @@ class Anticipation:
 class Anticipator:
     def __init__(self, predictor=None, mode: str = ANTICIPATE, lead_s: float = 0.8, fps: float = 30.0,
                  params: DetectorParams = None, vertex_ids=None, robot_lag_s: float = 0.0, forecaster=None,
-                 onset_face: str = EXTRAPOLATED, hold_expressions: bool = True):
+                 onset_face: str = PACED, hold_expressions: bool = True):
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
         if onset_face not in ONSET_FACES:

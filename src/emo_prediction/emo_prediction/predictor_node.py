@@ -81,8 +81,8 @@ PARAMS = [
     Param('adapt', True, 'learn a correction of the forecast online on the person in front of the robot'),
     Param('adapt_forget_s', 10.0, 'with adapt: no face for this long means a new person (what was learned is dropped)',
           low=0.5, high=3600.0, live=True),
-    Param('onset_face', 'extrapolated', "during an onset: 'extrapolated' (at the person's pace along the onset, "
-          "past the predicted target if they go on), 'paced' (on the way to the target face) or 'forecast'",
+    Param('onset_face', 'paced', "during an onset: 'paced' (on the way to the target face), 'extrapolated' (at the "
+          "person's pace along the onset, past the predicted target if they go on) or 'forecast'",
           choices=ONSET_FACES, live=True),
     Param('restart_after_frames', 30, 'this many frames in a row stamped before the newest one seen are a new stream '
           '(a replay started over, a clock reset): the detector starts afresh', low=1, high=100000),

@@ -252,7 +252,7 @@ def anticipation_report(corpus, model_path=None, horizons=HORIZONS, forecast_gri
             'outer_folds': [te for _, te in folds],
             'anticipator': 'the node\'s defaults: detector per person as below, forecaster '
                            + ('adapting online to each person' if adapt else 'without adaptation')
-                           + ', onsets extrapolated at the person\'s pace, forecast held while an expression is under way',
+                           + ', paced onsets, forecast held while an expression is under way',
             'forecaster': {'grid': grid, 'chosen_per_person': choices, 'generated_seconds': generated_s,
                            'selection': 'lowest mean per-person ratio to copy-current at 200 ms over 3 folds '
                                         'of the training people' if len(grid) > 1 and not quick else 'fixed'},
