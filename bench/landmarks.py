@@ -58,7 +58,9 @@ def through_nodes(seconds: float = 12.0) -> dict:
 
     lib = os.path.join(get_package_prefix('emo_perception'), 'lib', 'emo_perception')
     # The camera's simulated capture latency (capture_latency_s) is not compute: stamps = read time here.
-    args = {'eye_camera_node': ['--ros-args', '-p', 'capture_latency_s:=0.0'], 'landmark_node': []}
+    from emo_sim.demo_video import demo_clip
+    args = {'eye_camera_node': ['--ros-args', '-p', f'source:={demo_clip(progress=False).video_path}',
+                                '-p', 'capture_latency_s:=0.0'], 'landmark_node': []}
     procs = [subprocess.Popen([os.path.join(lib, exe)] + extra, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
              for exe, extra in args.items()]
     lat, detected = [], [0]
