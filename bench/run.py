@@ -43,7 +43,8 @@ def meets(fig: dict) -> str:
 
 
 def main(names) -> int:
-    results = {'machine': machine(), 'figures': [], 'details': {}}
+    from emo_common.provenance import git_commit
+    results = {'commit': git_commit(short=True, where=HERE), 'machine': machine(), 'figures': [], 'details': {}}
     failed = []
     for name in names or BENCHMARKS:
         print(f'== {name}', file=sys.stderr)
@@ -60,7 +61,8 @@ def main(names) -> int:
     for fig in results['figures']:
         goal = '' if fig.get('goal') is None else f"{'>=' if fig['better'] == 'higher' else '<='}{fig['goal']}"
         print(f"{fig['name']:34s} {fig['value']:>10.3f} {fig['unit']:6s} {goal:>8s} {meets(fig):>5s}")
-    print(f"\nmachine: {results['machine']['cpu']}, {results['machine']['cores']} cores; wrote {HERE / 'results.json'}")
+    print(f"\ncommit {results['commit']}; machine: {results['machine']['cpu']}, {results['machine']['cores']} cores; "
+          f"wrote {HERE / 'results.json'}")
     if failed:
         print(f'benchmarks that failed: {failed}', file=sys.stderr)
         return 1
