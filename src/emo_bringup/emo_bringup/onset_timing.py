@@ -21,7 +21,6 @@ anticipator with the onset_face chosen for each person on the other people's ons
 alone: the node's default also weighs the face error make evaluate measures).
 """
 import argparse
-import datetime
 import json
 import pathlib
 import time
@@ -168,19 +167,13 @@ def main(argv=None) -> int:
     import yaml
 
     from emo_bringup.graph import config_dir
-    from emo_common.provenance import git_commit
     from emo_inverse.robot_lag import default_self_model_path, read_lag
-    from emo_prediction.training.anticipation_report import FoldSetup
+    from emo_prediction.training.anticipation_report import FoldSetup, add_fold_arguments, fold_protocol
     from emo_prediction.training.corpus import load_corpus
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--onsets', default=None, help='real onsets folder (default: shared/data/real_onsets)')
-    parser.add_argument('--model', default=None, help='predictor checkpoint (default: the shipped one)')
+    add_fold_arguments(parser)
     parser.add_argument('--compute-s', type=float, default=0.013, help='camera read to goals written (make bench)')
     parser.add_argument('--max-late-s', type=float, default=1.0)
-    parser.add_argument('--outer-folds', type=int, default=4)
-    parser.add_argument('--quick', action='store_true', help='no nested forecaster search (for a look)')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--out', type=pathlib.Path, required=True)
     args = parser.parse_args(argv)
     t0 = time.time()
     try:
@@ -195,9 +188,7 @@ def main(argv=None) -> int:
     setup = FoldSetup(corpus, args.model, outer_folds=args.outer_folds, quick=args.quick, seed=args.seed)
     result = onset_timing(corpus, setup, delay_s=delay, horizon_s=horizon, max_late_s=args.max_late_s)
     result['protocol'] = {
-        'commit': git_commit(), 'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-        'corpus': corpus.fingerprint(), 'outer_folds': [te for _, te in setup.folds], 'seed': args.seed,
-        'split': 'leave-person-out: the folds, retrained models and detector choices of make evaluate',
+        **fold_protocol(corpus, setup, args.seed),
         'chain': 'emo_bringup.chain_replay (plant real, the shipped self-model), frames arriving capture latency '
                  '+ compute after capture', 'capture_latency_s': capture, 'compute_s': args.compute_s,
         'robot_lag_s': lag, 'horizon_s': round(horizon, 4), 'arrival': f'{ARRIVAL:.0%} of the way (person: the '

@@ -28,9 +28,7 @@ of pipeline against mimicry over onsets, and the floor (the reference
 commands' face). Onsets the detector missed are counted, not scored.
 """
 import argparse
-import datetime
 import json
-import pathlib
 import time
 
 import numpy as np
@@ -185,17 +183,11 @@ def format_table(r: dict) -> str:
 
 
 def main(argv=None) -> int:
-    from emo_common.provenance import git_commit
-    from emo_prediction.training.anticipation_report import FoldSetup
+    from emo_prediction.training.anticipation_report import FoldSetup, add_fold_arguments, fold_protocol
     from emo_prediction.training.corpus import load_corpus
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--onsets', default=None, help='real onsets folder (default: shared/data/real_onsets)')
-    parser.add_argument('--model', default=None, help='predictor checkpoint (default: the shipped one)')
+    add_fold_arguments(parser)
     parser.add_argument('--self-model', default=None, help='inverse checkpoint (default: the shipped one)')
-    parser.add_argument('--outer-folds', type=int, default=4)
-    parser.add_argument('--quick', action='store_true', help='no nested forecaster search (for a look)')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--out', type=pathlib.Path, required=True)
     args = parser.parse_args(argv)
     t0 = time.time()
     try:
@@ -207,10 +199,7 @@ def main(argv=None) -> int:
     result = table1(corpus, setup, args.self_model, seed=args.seed)
     result['paper'] = PAPER
     result['protocol'] = {
-        'commit': git_commit(), 'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
-        'corpus': corpus.fingerprint(), 'outer_folds': [te for _, te in setup.folds], 'seed': args.seed,
-        'split': 'leave-person-out: the folds, retrained models and detector choices of make evaluate',
-        'predictor': str(setup.model_path), 'firing': f'first firing from {EARLY_FRAMES} frames before the rise '
+        **fold_protocol(corpus, setup, args.seed), 'predictor': str(setup.model_path), 'firing': f'first firing from {EARLY_FRAMES} frames before the rise '
                                                       f'to the target frame', 'activation_threshold': 0.25,
         'seconds': round(time.time() - t0, 1)}
     text = format_table(result)

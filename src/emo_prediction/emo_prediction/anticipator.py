@@ -165,18 +165,27 @@ class Anticipator:
         self._risen_from = None
         return False
 
+    def _speed_along(self, unit: np.ndarray):
+        """The person's speed (face units/s, not negative) along a unit direction, over the last few frames
+        (one is mostly jitter); None before two faces are in."""
+        k = min(3, len(self.history) - 1)
+        if k < 1:
+            return None
+        dt = max(self.times[-1] - self.times[-1 - k], 1e-6)
+        return max(0.0, float(np.sum((self.history[-1] - self.history[-1 - k]) * unit)) / dt)
+
     def _extrapolated(self, face_xy: np.ndarray, target: np.ndarray, rest: np.ndarray) -> np.ndarray:
         """The face robot_lag_s from now at the person's present speed along the onset's direction (rest to
         the predicted target): the target model gives the direction, the person's own motion the pace, and
         the amplitude is not capped at the target (which the model under-predicts early in an onset)."""
         direction = target - rest
         n = float(np.linalg.norm(direction))
-        k = min(3, len(self.history) - 1)          # speed over the last few frames: one is mostly jitter
-        if n < 1e-9 or k < 1 or self.robot_lag_s == 0.0:
+        if n < 1e-9 or self.robot_lag_s == 0.0:
             return face_xy
         u = direction / n
-        dt = max(self.times[-1] - self.times[-1 - k], 1e-6)
-        speed = max(0.0, float(np.sum((self.history[-1] - self.history[-1 - k]) * u)) / dt)
+        speed = self._speed_along(u)
+        if speed is None:
+            return face_xy
         progress = float(np.sum((face_xy - rest) * u))
         room = (1.0 + EXTRAPOLATION_CAP) * max(n, progress) - progress
         return face_xy + min(speed * self.robot_lag_s, max(room, 0.0)) * u
@@ -187,9 +196,7 @@ class Anticipator:
         dist = float(np.linalg.norm(gap))
         if self.robot_lag_s == 0.0 or dist < 1e-9:
             return target
-        k = min(3, len(self.history) - 1)    # speed over the last few frames: one is mostly jitter
-        if k < 1:
+        speed = self._speed_along(gap / dist)
+        if speed is None:
             return face_xy
-        dt = self.times[-1] - self.times[-1 - k]
-        speed = max(0.0, float(np.sum((self.history[-1] - self.history[-1 - k]) * gap)) / dist / max(dt, 1e-6))
         return face_xy + min(1.0, speed * self.robot_lag_s / dist) * gap

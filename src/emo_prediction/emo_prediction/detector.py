@@ -267,7 +267,7 @@ class OnsetDetector:
         """Landmark distance of a face to the current rest face: the largest weighted mean over
         a face region (eyelids down-weighted; the whole face is one) above that region's floor
         (its calm level; while the person talks, for the mouth, the speech envelope)."""
-        return float((self.region_distances(face_xy) - self._floors()).max())
+        return self.activation_from(face_xy, self.rest_face)
 
     def activation_from(self, face_xy: np.ndarray, rest_face: np.ndarray) -> float:
         """activation_of a face measured from another rest face (e.g. the one an onset rose from)."""

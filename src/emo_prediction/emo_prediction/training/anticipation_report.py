@@ -129,6 +129,25 @@ class FoldModels:
         return forecaster
 
 
+def add_fold_arguments(parser) -> None:
+    """The options of a leave-person-out figure on real faces built on FoldSetup (make table1, make
+    onset-timing): the corpus, the predictor, the folds, the seed, where to write."""
+    parser.add_argument('--onsets', default=None, help='real onsets folder (default: shared/data/real_onsets)')
+    parser.add_argument('--model', default=None, help='predictor checkpoint (default: the shipped one)')
+    parser.add_argument('--outer-folds', type=int, default=4)
+    parser.add_argument('--quick', action='store_true', help='no nested forecaster search (for a look)')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--out', type=pathlib.Path, required=True)
+
+
+def fold_protocol(corpus, setup, seed: int) -> dict:
+    """What such a figure's JSON says of its provenance and split."""
+    return {'commit': git_commit(),
+            'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
+            'corpus': corpus.fingerprint(), 'outer_folds': [te for _, te in setup.folds], 'seed': seed,
+            'split': 'leave-person-out: the folds, retrained models and detector choices of make evaluate'}
+
+
 class FoldSetup:
     """What every leave-person-out figure on real faces shares: the folds of people, the models of each
     fold (retrained without its test people), each person's detector setting (chosen on the others),
