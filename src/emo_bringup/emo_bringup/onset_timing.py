@@ -16,7 +16,8 @@ from where it was at the rise to the face the reference commands make (the self-
 normalized apex, settled), along that displacement. gap = robot - person (negative: early). A robot face
 that has not got there `max_late_s` after the person is counted as not arriving (its |gap| counts as
 `max_late_s` in the comparisons, so a policy gains nothing by never arriving). Policies: mimicry (the
-current face, the paper's baseline) and the anticipator with each `onset_face`; `nested_choice` is the
+current face, the paper's baseline), constant velocity (a line through the last 0.1 s, one horizon
+ahead) and the anticipator with each `onset_face`; `nested_choice` is the
 anticipator with the onset_face chosen for each person on the other people's onsets alone (by arrival
 alone: the node's default also weighs the face error make evaluate measures).
 """
@@ -27,7 +28,10 @@ import time
 
 import numpy as np
 
-POLICIES = ('mimicry', 'paced', 'extrapolated')   # mimicry, then the anticipator's onset_face values
+# The simple baselines (mimicry: the current face; constant velocity: a line through the last 0.1 s, one horizon
+# ahead), then the anticipator's onset_face values (the candidates of the nested choice).
+BASELINES = ('mimicry', 'constant_velocity')
+POLICIES = BASELINES + ('paced', 'extrapolated')
 ARRIVAL = 0.9
 PREROLL_S = 2.0          # the robot settles on the person's calm face before the sequence starts
 
@@ -101,7 +105,8 @@ def onset_timing(corpus, setup, policies=POLICIES, delay_s: float = 0.08, horizo
     from emo_bringup.chain_replay import RobotChain
     from emo_common.stats import paired, summary
     from emo_prediction.training.corpus import check_disjoint
-    from emo_prediction.training.real_eval import replay
+    from emo_prediction.forecast import ConstantVelocity
+    from emo_prediction.training.real_eval import ForecastSystem, replay
     chain = RobotChain()
     rows = []
     for train_people, test_people in setup.folds:
@@ -113,7 +118,9 @@ def onset_timing(corpus, setup, policies=POLICIES, delay_s: float = 0.08, horizo
             say(f'  {person}: {sum(len(s.onsets) for s in seqs)} onsets', flush=True)
             shown = {}
             for policy in policies:
-                if policy != 'mimicry':
+                if policy == 'constant_velocity':
+                    system = ForecastSystem(ConstantVelocity())
+                elif policy != 'mimicry':
                     system = setup.anticipator(train_people, {}, onset_face=policy)
                 for seq in seqs:
                     shown[policy, seq.source_id] = seq.face_xy if policy == 'mimicry' else replay(system, seq, horizon_s)
@@ -124,7 +131,7 @@ def onset_timing(corpus, setup, policies=POLICIES, delay_s: float = 0.08, horizo
                     for policy in policies:
                         row[policy] = onset_gaps(seq, o, shown[policy, seq.source_id], chain, delay_s, max_late_s)
                     rows.append(row)
-    choice = nested_choice(rows, [q for q in policies if q != 'mimicry'], max_late_s)
+    choice = nested_choice(rows, [q for q in policies if q not in BASELINES], max_late_s)
     for r in rows:
         r['nested_choice'] = dict(r[choice['per_person'][r['person']]], onset_face=choice['per_person'][r['person']])
     out = {'onsets': rows, 'policies': {}, 'choice': choice}
