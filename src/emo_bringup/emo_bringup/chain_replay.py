@@ -16,7 +16,7 @@ import numpy as np
 class RobotChain:
     """The demo's robot side: inverse arithmetic, HeadController, firmware profile, skin, simulated head."""
 
-    def __init__(self, rate_hz: float = 50.0):
+    def __init__(self, rate_hz: float = 50.0, seed: int = 0):
         from emo_inverse import default_path
         from emo_inverse import babbling_file
         from emo_inverse.model import NumpyInverse, load_checkpoint
@@ -28,10 +28,11 @@ class RobotChain:
         model, _ = load_checkpoint(default_path('inverse_default.pt'))
         self.inverse = NumpyInverse(model)
         self.normalizer = Normalizer.from_babbling(babbling_file.load(default_path('babble_default.npz')))
-        self.twin = SimulatedHead(head, seed=0)
+        self.twin, self.seed = SimulatedHead(head, seed=seed), seed
         d = head.dynamics
         self.v_max, self.a_max = np.minimum(head.max_velocity, d.load_speed), d.max_acceleration
-        # A run starts from the calm head with a fresh rest face, skin and controller.
+        # A run starts from the calm head with a fresh rest face, skin and controller, and the head's landmark
+        # noise from its seed: a run's result does not depend on the runs before it.
         self.new_rest = RestFaceEstimator
         self.new_skin = lambda: SkinLag(d.skin_order, d.skin_time_constant_s)
         self.new_controller = lambda: HeadController(head, watchdog_s=0.5)
@@ -43,6 +44,7 @@ class RobotChain:
         for it (None: nothing). Returns (t, robot faces) over the frames and `tail_s` after."""
         from emo_sim.dxl_sim import profile_motion
         head, ctl, skin, estimator = self.head, self.new_controller(), self.new_skin(), self.new_rest()
+        self.twin.rng = np.random.default_rng(self.seed)
         pos, vel = head.calm.astype(np.float64).copy(), np.zeros(len(head.servos))
         goals = ctl.start(pos)
         ticks = np.arange(arrivals[0], arrivals[-1] + tail_s, self.period)

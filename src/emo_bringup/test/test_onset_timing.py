@@ -71,3 +71,16 @@ def test_the_nested_choice_never_uses_a_persons_own_onsets():
     # p1's own onsets favour paced, p3's extrapolated: each gets what the others favour
     assert c['per_person'] == {'p1': 'extrapolated', 'p2': 'extrapolated', 'p3': 'paced'}
     assert c['all_people'] == 'extrapolated'
+
+
+def test_a_run_of_the_chain_does_not_depend_on_the_runs_before_it():
+    """The simulated head's landmark noise starts from its seed at every run (make onset-timing's policies are
+    replayed one after another through one chain)."""
+    from emo_bringup.chain_replay import RobotChain
+    chain = RobotChain()
+    seq, onset, smile = person_smiling()
+    times = np.arange(len(seq.face_xy)) / seq.fps
+    first = chain.run(times, seq.face_xy, list(seq.face_xy))[1]
+    chain.run(times, seq.face_xy, [smile] * len(seq.face_xy))           # another run in between
+    again = chain.run(times, seq.face_xy, list(seq.face_xy))[1]
+    np.testing.assert_array_equal(first, again)
