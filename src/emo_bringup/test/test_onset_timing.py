@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from emo_bringup.onset_timing import first_arrival, onset_gaps, progress
+from emo_bringup.onset_timing import apex_at_rise, first_arrival, onset_gaps, progress
 
 pytest.importorskip('torch')
 
@@ -50,13 +50,22 @@ def test_a_mimicking_robot_arrives_late_and_one_told_the_apex_at_the_rise_earlie
     chain = RobotChain()
     seq, onset, smile = person_smiling()
     mimicry = onset_gaps(seq, onset, seq.face_xy, chain, delay_s=0.08, max_late_s=1.0)
-    told = np.array(seq.face_xy)
-    told[onset['rise_start_frame']:] = smile                   # the apex, known from the rise on
+    told = apex_at_rise(seq.face_xy, onset)                    # the apex, known from the rise on
     oracle = onset_gaps(seq, onset, told, chain, delay_s=0.08, max_late_s=1.0)
     assert mimicry['gap_s'] is not None and mimicry['gap_s'] > 0.1          # the plant's lag and the latency
     assert oracle['gap_s'] is not None and oracle['gap_s'] < mimicry['gap_s'] - 0.1
     never = onset_gaps(seq, onset, np.repeat(seq.face_xy[:1], len(seq.face_xy), axis=0), chain, 0.08, 1.0)
     assert never['gap_s'] is None and never['robot_arrival_s'] is None      # a robot kept calm never arrives
+
+
+def test_the_bound_commands_the_apex_from_the_rise_start_to_the_apex_only():
+    seq, onset, smile = person_smiling()
+    told = apex_at_rise(seq.face_xy, onset)
+    r, a = onset['rise_start_frame'], onset['target_frame']
+    assert np.array_equal(told[:r], seq.face_xy[:r])                    # calm before the rise: the person's face
+    assert np.allclose(told[r:a + 1], seq.face_xy[a])                   # the apex from the rise's first frame
+    assert np.array_equal(told[a + 1:], seq.face_xy[a + 1:])            # then the person's face again
+    assert not np.allclose(seq.face_xy[r], seq.face_xy[a])              # (the face had barely moved at the rise)
 
 
 def test_the_nested_choice_never_uses_a_persons_own_onsets():
