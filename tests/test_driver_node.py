@@ -39,11 +39,13 @@ def rig(ros_context, chain):
     local.add_node(test)
     assert spin_until(local, lambda: pub.get_subscription_count() > 0 and got['joints'], timeout_s=20.0)
     yield driver, test, local, pub, got
-    executor.shutdown()
-    driver.on_shutdown(None)
-    driver.destroy_node()
-    local.shutdown()
-    test.destroy_node()
+    try:
+        executor.shutdown()
+        driver.on_shutdown(None)
+    finally:                        # a failed stop must not leave nodes on the wire for the tests after
+        driver.destroy_node()
+        local.shutdown()
+        test.destroy_node()
 
 
 def send(local, pub, commands, seconds, rate=20.0, until=None):
@@ -222,3 +224,43 @@ def test_loop_parameters_change_at_run_time_and_the_bus_only_when_unconfigured(r
     assert not refused.successful and 'clean up the driver first' in refused.reason
     assert not driver.set_parameters([Parameter('rate_hz', value=0.0)])[0].successful
     assert driver.get_parameter('port').value == chain.port and driver.p['rate_hz'] == 100.0
+
+
+def test_a_stop_from_another_thread_waits_for_the_loop_and_never_shares_the_bus(ros_context, chain):
+    """stop_safely (or the shutdown transition) called from another thread than the executor's, while a control
+    cycle is mid-transaction: two threads on one serial port read each other's replies (dynamixel-sdk is not
+    thread-safe; seen as a teardown crash). The driver serialises every use of the bus."""
+    driver = DriverNode(context=ros_context, parameter_overrides=on_chain(chain))
+    assert driver.trigger_configure() == TransitionCallbackReturn.SUCCESS
+    assert driver.trigger_activate() == TransitionCallbackReturn.SUCCESS
+    bus, inside, overlaps, calls = driver.bus, [0], [], []
+
+    def watched(method):
+        def call(*args, **kwargs):
+            inside[0] += 1
+            calls.append(method.__name__)
+            if inside[0] > 1:
+                overlaps.append(method.__name__)
+            try:
+                time.sleep(0.005)              # a slow transaction, as on a loaded bus: any overlap shows
+                return method(*args, **kwargs)
+            finally:
+                inside[0] -= 1
+        return call
+    for name in ('sync_read_positions', 'sync_write_goals', 'enable_torque', 'read_health_of'):
+        setattr(bus, name, watched(getattr(bus, name)))
+    executor = MultiThreadedExecutor(num_threads=2, context=ros_context)
+    executor.add_node(driver)
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner.start()
+    try:
+        time.sleep(0.5)                                   # the loop runs: write, read, health, every cycle
+        assert 'sync_read_positions' in calls
+        driver.stop_safely()                              # from this thread, the loop's cycle maybe in flight
+        assert not bus.connected                          # calm, torque off, closed
+    finally:
+        executor.shutdown()
+        spinner.join(timeout=5.0)
+        driver.destroy_node()
+    assert not overlaps, f'two threads on the bus at once: {overlaps[:5]}'
+    assert 'enable_torque' in calls                       # the stop went calm and turned torque off

@@ -26,6 +26,7 @@ reopened (every `reconnect_interval_s` until it opens); the controller's state
 """
 import math
 import signal
+import threading
 import time
 import traceback
 from collections import deque
@@ -101,6 +102,9 @@ class DriverNode(LifecycleNode):
         self.latency_ms = deque(maxlen=500)
         self.cycle_ms = deque(maxlen=500)
         self.positions = None
+        # One transaction on the port at a time: dynamixel-sdk is not thread-safe, and a stop, an e-stop or a
+        # transition called from another thread than the loop's must wait for the cycle in flight.
+        self._bus_lock = threading.RLock()
 
     def apply_parameters(self, changes: dict) -> None:
         """`ros2 param set` at run time: the loop's rate, the watchdog and timeouts at once; the bus and the
@@ -259,9 +263,10 @@ class DriverNode(LifecycleNode):
         if self.bus is None:
             return False, 'no bus'
         try:
-            if not self.bus.connected:
-                self.bus.connect()
-            failed = self.bus.enable_torque(False)
+            with self._bus_lock:
+                if not self.bus.connected:
+                    self.bus.connect()
+                failed = self.bus.enable_torque(False)
         except BusError as err:
             return False, str(err)
         self.estop_confirmed = not failed
@@ -288,7 +293,8 @@ class DriverNode(LifecycleNode):
         logged with its traceback and counted, and the next cycle tries again: the servos hold their
         last goals meanwhile, and the node stays up to be stopped safely."""
         try:
-            self._drive(read)
+            with self._bus_lock:
+                self._drive(read)
         except Exception:  # noqa: BLE001 - the last line of defence of the control loop
             if not self.context.ok():
                 return          # a cycle in flight when Ctrl-C/SIGTERM shut the context down: nothing wrong
@@ -353,11 +359,12 @@ class DriverNode(LifecycleNode):
         try:
             while time.monotonic() < deadline:
                 try:
-                    if not self.bus.connected:
-                        break
-                    self.bus.sync_write_goals(self.ctl.step(time.monotonic()))
-                    if self.ctl.calm_reached() and self.ctl.calm_reached(self.bus.sync_read_positions()):
-                        break
+                    with self._bus_lock:           # a step at a time: an e-stop can cut in between
+                        if not self.bus.connected or self.estopped:
+                            break
+                        self.bus.sync_write_goals(self.ctl.step(time.monotonic()))
+                        if self.ctl.calm_reached() and self.ctl.calm_reached(self.bus.sync_read_positions()):
+                            break
                     time.sleep(period)
                 except KeyboardInterrupt:
                     continue
@@ -373,24 +380,27 @@ class DriverNode(LifecycleNode):
 
     # --- helpers -----------------------------------------------------------------------
     def _open_bus(self) -> None:
-        p = self.p
-        self.bus = DynamixelBus(self.head.servos, p['port'], p['baudrate'], p['latency_timer_ms'], p['fast_sync_read'])
-        deadline = time.monotonic() + p['port_wait_s']
-        while True:      # until the port opens and a servo answers (else BusError), or port_wait_s has passed
-            try:
-                silent = self.bus.connect()
-                break
-            except BusError:
-                if time.monotonic() >= deadline:
-                    raise
-            time.sleep(0.2)
-        if silent:
-            self.get_logger().warning(f'servos not answering: {", ".join(silent)}')
-        self.get_logger().info(f"positions read with {'Fast Sync Read' if self.bus.fast else 'Sync Read'}")
+        with self._bus_lock:
+            p = self.p
+            self.bus = DynamixelBus(self.head.servos, p['port'], p['baudrate'], p['latency_timer_ms'],
+                                    p['fast_sync_read'])
+            deadline = time.monotonic() + p['port_wait_s']
+            while True:      # until the port opens and a servo answers (else BusError), or port_wait_s has passed
+                try:
+                    silent = self.bus.connect()
+                    break
+                except BusError:
+                    if time.monotonic() >= deadline:
+                        raise
+                time.sleep(0.2)
+            if silent:
+                self.get_logger().warning(f'servos not answering: {", ".join(silent)}')
+            self.get_logger().info(f"positions read with {'Fast Sync Read' if self.bus.fast else 'Sync Read'}")
 
     def _close_bus(self) -> None:
         if self.bus is not None:
-            self.bus.disconnect()
+            with self._bus_lock:
+                self.bus.disconnect()
 
     def _bus_failed(self, err: Exception) -> None:
         self.counts['bus_errors'] += 1
