@@ -117,34 +117,27 @@ def onset_timing(corpus, setup, policies=POLICIES, delay_s: float = 0.08, horizo
     mimicry (paired, over onsets)."""
     from emo_bringup.chain_replay import RobotChain
     from emo_common.stats import paired, summary
-    from emo_prediction.training.corpus import check_disjoint
     from emo_prediction.forecast import ConstantVelocity
     from emo_prediction.training.real_eval import ForecastSystem, replay
     chain = RobotChain()
     rows = []
-    for train_people, test_people in setup.folds:
-        check_disjoint(train_people, test_people)
-        for person in test_people:
-            seqs = [s for s in corpus.of([person]) if s.onsets]
-            if not seqs:
-                continue
-            say(f'  {person}: {sum(len(s.onsets) for s in seqs)} onsets', flush=True)
-            shown = {}
-            for policy in policies:
-                if policy == 'constant_velocity':
-                    system = ForecastSystem(ConstantVelocity())
-                elif policy != 'mimicry':
-                    system = setup.anticipator(train_people, {}, onset_face=policy)
-                for seq in seqs:
-                    shown[policy, seq.source_id] = seq.face_xy if policy == 'mimicry' else replay(system, seq, horizon_s)
+    for train_people, person, seqs in setup.held_out_onsets(say):
+        shown = {}
+        for policy in policies:
+            if policy == 'constant_velocity':
+                system = ForecastSystem(ConstantVelocity())
+            elif policy != 'mimicry':
+                system = setup.anticipator(train_people, {}, onset_face=policy)
             for seq in seqs:
-                for o in seq.onsets:
-                    row = {'onset_id': o.get('onset_id', ''), 'person': person, 'label': o['label'],
-                           'source_id': seq.source_id}
-                    for policy in policies:
-                        row[policy] = onset_gaps(seq, o, shown[policy, seq.source_id], chain, delay_s, max_late_s)
-                    row[BOUND] = onset_gaps(seq, o, apex_at_rise(seq.face_xy, o), chain, delay_s, max_late_s)
-                    rows.append(row)
+                shown[policy, seq.source_id] = seq.face_xy if policy == 'mimicry' else replay(system, seq, horizon_s)
+        for seq in seqs:
+            for o in seq.onsets:
+                row = {'onset_id': o.get('onset_id', ''), 'person': person, 'label': o['label'],
+                       'source_id': seq.source_id}
+                for policy in policies:
+                    row[policy] = onset_gaps(seq, o, shown[policy, seq.source_id], chain, delay_s, max_late_s)
+                row[BOUND] = onset_gaps(seq, o, apex_at_rise(seq.face_xy, o), chain, delay_s, max_late_s)
+                rows.append(row)
     choice = nested_choice(rows, [q for q in policies if q not in BASELINES], max_late_s)
     for r in rows:
         r['nested_choice'] = dict(r[choice['per_person'][r['person']]], onset_face=choice['per_person'][r['person']])

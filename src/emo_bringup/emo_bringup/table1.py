@@ -43,39 +43,32 @@ METRICS = ('accuracy', 'ppv', 'sensitivity', 'fpr', 'for', 'lr_plus')
 def onset_rows(corpus, setup, horizon_s: float, say=print) -> list:
     """Per labelled onset: the faces at the first firing (predicted target, face at the firing) and the
     real target and rest faces, from the predictor replayed leave-person-out."""
-    from emo_prediction.training.corpus import check_disjoint
     from emo_prediction.training.real_eval import first_firing, replay
     rows = []
-    for train_people, test_people in setup.folds:
-        check_disjoint(train_people, test_people)
-        for person in test_people:
-            seqs = [s for s in corpus.of([person]) if s.onsets]
-            if not seqs:
-                continue
-            say(f'  {person}: {sum(len(s.onsets) for s in seqs)} onsets', flush=True)
-            firings = {}
-            system = setup.anticipator(train_people, firings)
-            for seq in seqs:
-                replay(system, seq, horizon_s)
-            for seq in seqs:
-                face = seq.face_xy.astype(np.float64)
-                for o in seq.onsets:
-                    r0, r1 = o['rest_frames']
-                    rest = np.nanmean(face[r0:r1 + 1], axis=0)
-                    row = {'onset_id': o.get('onset_id', ''), 'person': person, 'label': o['label'],
-                           'source_id': seq.source_id, 'rest': rest, 'target': face[o['target_frame']]}
-                    hit = first_firing(firings.get(seq.source_id, []), o, EARLY_FRAMES)
-                    if hit is None:
-                        row['skipped'] = 'the detector did not fire on this onset'
-                    elif hit[1] is None:
-                        row['skipped'] = 'no predicted target at the firing'
-                    else:
-                        row.update(fire_frame=int(hit[0]), lead_s=(o['target_frame'] - hit[0]) / seq.fps,
-                                   predicted=np.asarray(hit[1], np.float64), at_firing=face[hit[0]])
-                    if 'skipped' not in row and not all(np.isfinite(row[k]).all()
-                                                        for k in ('rest', 'target', 'predicted', 'at_firing')):
-                        row['skipped'] = 'no face in a frame it needs'
-                    rows.append(row)
+    for train_people, person, seqs in setup.held_out_onsets(say):
+        firings = {}
+        system = setup.anticipator(train_people, firings)
+        for seq in seqs:
+            replay(system, seq, horizon_s)
+        for seq in seqs:
+            face = seq.face_xy.astype(np.float64)
+            for o in seq.onsets:
+                r0, r1 = o['rest_frames']
+                rest = np.nanmean(face[r0:r1 + 1], axis=0)
+                row = {'onset_id': o.get('onset_id', ''), 'person': person, 'label': o['label'],
+                       'source_id': seq.source_id, 'rest': rest, 'target': face[o['target_frame']]}
+                hit = first_firing(firings.get(seq.source_id, []), o, EARLY_FRAMES)
+                if hit is None:
+                    row['skipped'] = 'the detector did not fire on this onset'
+                elif hit[1] is None:
+                    row['skipped'] = 'no predicted target at the firing'
+                else:
+                    row.update(fire_frame=int(hit[0]), lead_s=(o['target_frame'] - hit[0]) / seq.fps,
+                               predicted=np.asarray(hit[1], np.float64), at_firing=face[hit[0]])
+                if 'skipped' not in row and not all(np.isfinite(row[k]).all()
+                                                    for k in ('rest', 'target', 'predicted', 'at_firing')):
+                    row['skipped'] = 'no face in a frame it needs'
+                rows.append(row)
     return rows
 
 

@@ -179,6 +179,18 @@ class FoldSetup:
         self.det = choose_detector(corpus, CANDIDATE_PARAMS)
         self._adapting = {}
 
+    def held_out_onsets(self, say=print):
+        """(the fold's training people, a held-out person, their sequences with labelled onsets), for every
+        person with onsets, fold by fold; the code checks each fold's test people are not among its training."""
+        from emo_prediction.training.corpus import check_disjoint
+        for train_people, test_people in self.folds:
+            check_disjoint(train_people, test_people)
+            for person in test_people:
+                seqs = [s for s in self.corpus.of([person]) if s.onsets]
+                if seqs:
+                    say(f'  {person}: {sum(len(s.onsets) for s in seqs)} onsets', flush=True)
+                    yield train_people, person, seqs
+
     def anticipator(self, train_people, firings: dict, onset_face: str = None) -> AnticipatorSystem:
         """As the node runs it by default: the forecaster adapting online to the person (one adaptation
         per person and horizon, carried from each of their sources to the next, from a cold start).
